@@ -1,0 +1,1 @@
+"""Citations: the envelope models every tool answers with, and their units."""

@@ -1,0 +1,91 @@
+"""The answer shapes: the price envelope (seeds/w4 §1 + DESIGN.md), fundamentals claims, cites.
+
+These pydantic models are the tools' `outputSchema`; changing a field name breaks agents.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+MarketState = Literal["pre_open", "open", "lunch_break", "closing", "closed", "closed_final"]
+
+
+class Units(BaseModel):
+    price: str = "CNY"
+    volume: str = "lots_100shares"
+    amount: str = "thousand_CNY"
+    share_count: str = "ten_thousand_shares"
+    market_cap: str = "ten_thousand_CNY"
+
+
+class Attempt(BaseModel):
+    provider: str
+    dataset: str
+    outcome: str = Field(description="hit / miss for the warehouse; ok or the error class for upstreams")
+    detail: str | None = None
+
+
+class Cite(BaseModel):
+    kind: Literal["tool"] = "tool"
+    tool_call_id: str = Field(description="Unique per tool call; quote it beside every number used.")
+    fetched_at: str = Field(description="When upstream served these numbers (UTC ISO 8601).")
+    source_chain: list[str]
+    served_by: str = Field(description="This service and its version.")
+    cross_check: dict[str, Any] | None = Field(
+        default=None,
+        description="Values per source, diff_pct and agreement, when a second source was compared.",
+    )
+    attempts: list[Attempt] = Field(
+        default_factory=list, description="Every lookup, in order, with its outcome."
+    )
+    adj_factor_latest_date: str | None = Field(
+        default=None, description="The trade date of adj_factor_latest (the qfq base)."
+    )
+    calendar: str | None = Field(
+        default=None, description="What market_state and trading days were judged by."
+    )
+    warnings: list[str] = Field(default_factory=list)
+
+
+class PriceEnvelope(BaseModel):
+    ts_code: str
+    trade_date: str = Field(description="YYYY-MM-DD")
+    close_raw: float
+    close_qfq: float | None = Field(description="close_raw x adj_factor / adj_factor_latest")
+    close_hfq: float | None = Field(description="close_raw x adj_factor")
+    open_raw: float
+    high_raw: float
+    low_raw: float
+    volume: float = Field(description="lots of 100 shares")
+    amount: float = Field(description="thousand CNY")
+    adj_factor: float | None
+    adj_factor_latest: float | None
+    as_of: str = Field(description="When the numbers were fetched from upstream (UTC ISO 8601).")
+    freshness_seconds: int
+    source: str
+    source_chain: list[str]
+    market_state: MarketState
+    units: Units
+    cite: Cite
+
+
+class Claim(BaseModel):
+    metric: str
+    value: float | None
+    unit: str
+    period_or_date: str = Field(description="Trade date (valuation) or report period end (indicators).")
+    cite: Cite
+
+
+class FundamentalsAnswer(BaseModel):
+    ts_code: str
+    claims: list[Claim]
+    cite: Cite
+
+
+class Pong(BaseModel):
+    ok: bool
+    served_by: str
+    server_time: str

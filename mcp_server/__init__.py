@@ -1,0 +1,1 @@
+"""The MCP server: tools, their error envelope, bearer auth, and the transports."""

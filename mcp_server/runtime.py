@@ -1,0 +1,72 @@
+"""Everything a running server holds open, built once from the settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from ops import __version__
+from ops.metrics import Metrics
+from ops.settings import Settings
+from providers.health import ProviderHealth
+from providers.tushare.client import NAME as TUSHARE
+from providers.tushare.client import TushareClient
+from provisioning.accounts import make_engine
+from provisioning.tokens import TokenStore
+from warehouse.calendar import TradingCalendar
+from warehouse.fundamentals import FundamentalsService
+from warehouse.loader import SingleFlight
+from warehouse.market_clock import Clock, MarketClock, parse_hhmm, system_clock
+from warehouse.quotes import QuoteService
+from warehouse.store import Warehouse
+
+SERVED_BY = f"twilight-drive/{__version__}"
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    metrics: Metrics
+    health: ProviderHealth
+    store: Warehouse
+    clock: MarketClock
+    quotes: QuoteService
+    fundamentals: FundamentalsService
+    tokens: TokenStore
+    started_at: dt.datetime
+
+    @classmethod
+    def open(cls, settings: Settings, clock: Clock = system_clock) -> Runtime:
+        settings.ensure_home()
+        metrics = Metrics()
+        health = ProviderHealth()
+        store = Warehouse(settings.warehouse_path)
+        token = settings.tushare_token.get_secret_value() if settings.tushare_token else None
+        tushare = TushareClient(
+            token,
+            settings.tushare_api_url,
+            timeout=settings.upstream_timeout,
+            tries=settings.upstream_tries,
+            backoff=settings.upstream_backoff,
+            health=health,
+            observe=lambda dataset, outcome: metrics.upstream(TUSHARE, dataset, outcome),
+            clock=clock,
+        )
+        market = MarketClock(clock, parse_hhmm(settings.bar_final_time))
+        flight = SingleFlight(metrics)
+        calendar = TradingCalendar(store, tushare, flight, market)
+        parts = (store, tushare, calendar, flight, market, settings.lookback_days)
+        return cls(
+            settings=settings,
+            metrics=metrics,
+            health=health,
+            store=store,
+            clock=market,
+            quotes=QuoteService(*parts),
+            fundamentals=FundamentalsService(*parts),
+            tokens=TokenStore(make_engine(settings.accounts_url)),
+            started_at=dt.datetime.now(dt.UTC),
+        )
+
+    def close(self) -> None:
+        self.store.close()

@@ -1,0 +1,37 @@
+"""Building the MCPServer: the tools, and bearer auth when served over HTTP."""
+
+from __future__ import annotations
+
+from mcp.server.auth.settings import AuthSettings
+from mcp.server.mcpserver import MCPServer
+
+from mcp_server import tools
+from mcp_server.auth import ACTIVE_SCOPE, AccountsTokenVerifier
+from mcp_server.runtime import Runtime
+from ops import __version__
+
+INSTRUCTIONS = (
+    "Twilight Drive serves cited A-share market data. Every answer carries cite.tool_call_id: "
+    "quote it beside each number you state. Errors carry a category and a remedy."
+)
+
+
+def build_server(rt: Runtime, *, http_auth: bool) -> MCPServer:
+    """stdio runs as the local operator (no token); HTTP requires a bearer token."""
+    auth = None
+    verifier = None
+    if http_auth:
+        public = f"http://{rt.settings.host}:{rt.settings.port}"
+        auth = AuthSettings(issuer_url=public, resource_server_url=None, required_scopes=[ACTIVE_SCOPE])  # type: ignore[arg-type]
+        verifier = AccountsTokenVerifier(rt.tokens)
+    server: MCPServer = MCPServer(
+        "twilight-drive",
+        title="Twilight Drive",
+        instructions=INSTRUCTIONS,
+        version=__version__,
+        token_verifier=verifier,
+        auth=auth,
+        log_level=rt.settings.log_level.upper(),  # type: ignore[arg-type]
+    )
+    tools.register(server, rt)
+    return server

@@ -1,0 +1,211 @@
+"""The MCP tools. Each answers a pydantic model (its outputSchema) carrying a cite, or a
+categorized error; nothing a caller sends can crash the server.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+import structlog
+from mcp_types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import BaseModel, Field
+
+from citation.models import Attempt, Cite, Claim, FundamentalsAnswer, Pong, PriceEnvelope, Units
+from mcp_server.errors import from_exception
+from mcp_server.runtime import SERVED_BY, Runtime
+from providers.models import INDICATOR_FIELDS, VALUATION_FIELDS
+from providers.symbols import InvalidArgument, Symbol, parse_code, parse_date
+from warehouse.quotes import Quote
+from warehouse.reading import Attempts
+
+log = structlog.get_logger("mcp_server.tools")
+READ_ONLY = ToolAnnotations(
+    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
+)
+
+_UNITS = {
+    "pe": "ratio", "pe_ttm": "ratio", "pb": "ratio", "ps": "ratio", "ps_ttm": "ratio",
+    "dv_ratio": "percent", "dv_ttm": "percent", "turnover_rate": "percent",
+    "total_share": "ten_thousand_shares", "float_share": "ten_thousand_shares",
+    "total_mv": "ten_thousand_CNY", "circ_mv": "ten_thousand_CNY",
+    "eps": "CNY_per_share", "bps": "CNY_per_share", "roe": "percent", "roa": "percent",
+    "grossprofit_margin": "percent", "netprofit_margin": "percent", "debt_to_assets": "percent",
+    "current_ratio": "ratio", "or_yoy": "percent", "netprofit_yoy": "percent",
+}  # fmt: skip
+
+
+def _iso(when: dt.datetime) -> str:
+    return when.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _a_share(code: str) -> Symbol:
+    symbol = parse_code(code)
+    if symbol.market != "cn":
+        raise InvalidArgument(
+            "code",
+            f"{symbol.code} is not an A-share code; global tickers are not served yet",
+            "ask for an A-share code such as 600519 or 000858.SZ",
+        )
+    return symbol
+
+
+async def _answer(
+    rt: Runtime, tool: str, body: Callable[[str, Attempts], Awaitable[BaseModel]]
+) -> CallToolResult:
+    """Run a tool body with a fresh tool_call_id, timing, metrics and the error envelope."""
+    tool_call_id = "tc_" + secrets.token_hex(8)
+    attempts = Attempts()
+    started = time.perf_counter()
+    with structlog.contextvars.bound_contextvars(tool=tool, tool_call_id=tool_call_id):
+        try:
+            model = await body(tool_call_id, attempts)
+        except Exception as exc:  # every failure becomes an answer, never a crash
+            failure = from_exception(exc, attempts.log)
+            if failure.category == "UNKNOWN":
+                log.exception("tool_crashed")
+            else:
+                log.info("tool_failed", category=failure.category, reason=failure.message)
+            rt.metrics.tool_call(tool, failure.category, time.perf_counter() - started)
+            return failure.result(tool_call_id)
+        structured = model.model_dump(mode="json")
+        rt.metrics.tool_call(tool, "ok", time.perf_counter() - started)
+        text = json.dumps(structured, ensure_ascii=False)
+        return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured)
+
+
+def _cite(tool_call_id: str, fetched_at: dt.datetime, attempts: Attempts, **extra: object) -> Cite:
+    return Cite(
+        tool_call_id=tool_call_id,
+        fetched_at=_iso(fetched_at),
+        source_chain=attempts.chain,
+        served_by=SERVED_BY,
+        attempts=[Attempt(**a) for a in attempts.log],
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def envelope(rt: Runtime, quote: Quote, tool_call_id: str) -> PriceEnvelope:
+    bar = quote.bar
+    factor, latest = quote.adj_factor, quote.adj_factor_latest
+    hfq = round(bar.close * factor, 4) if factor is not None else None
+    qfq = round(bar.close * factor / latest, 4) if factor is not None and latest else None
+    now = rt.clock.now()
+    return PriceEnvelope(
+        ts_code=bar.ts_code,
+        trade_date=bar.trade_date.isoformat(),
+        close_raw=bar.close,
+        close_qfq=qfq,
+        close_hfq=hfq,
+        open_raw=bar.open,
+        high_raw=bar.high,
+        low_raw=bar.low,
+        volume=bar.vol,
+        amount=bar.amount,
+        adj_factor=factor,
+        adj_factor_latest=latest,
+        as_of=_iso(quote.fetched_at),
+        freshness_seconds=max(0, int((now - quote.fetched_at).total_seconds())),
+        source=quote.source,
+        source_chain=quote.attempts.chain,
+        market_state=quote.market_state,  # type: ignore[arg-type]
+        units=Units(),
+        cite=_cite(
+            tool_call_id,
+            quote.fetched_at,
+            quote.attempts,
+            adj_factor_latest_date=quote.adj_factor_latest_date.isoformat()
+            if quote.adj_factor_latest_date
+            else None,
+            calendar=quote.calendar_basis,
+            warnings=list(quote.warnings),
+        ),
+    )
+
+
+def register(server: object, rt: Runtime) -> None:
+    """Add the tools to an MCPServer; `rt` is captured, so tools never touch globals."""
+    add_tool = server.add_tool  # type: ignore[attr-defined]
+
+    async def price(
+        code: Annotated[str, Field(description="A-share code: 600519, 600519.SH, sh600519 or 600519.SS")],
+        trade_date: Annotated[
+            str | None,
+            Field(description="YYYYMMDD or YYYY-MM-DD; omit for the latest trading day with a bar"),
+        ] = None,
+    ) -> Annotated[CallToolResult, PriceEnvelope]:
+        """Daily price bar of one A-share, unadjusted plus forward (qfq) and backward (hfq) adjusted
+        close, with volume (lots of 100 shares), amount (thousand CNY), market state and a citation.
+        Quote `cite.tool_call_id` beside every number you use."""
+
+        async def body(tool_call_id: str, attempts: Attempts) -> BaseModel:
+            symbol = _a_share(code)
+            day = parse_date(trade_date, "trade_date", today=rt.clock.today()) if trade_date else None
+            quote = await rt.quotes.quote(symbol.code, day, attempts, tool_call_id)
+            return envelope(rt, quote, tool_call_id)
+
+        return await _answer(rt, "price", body)
+
+    async def fundamentals(
+        code: Annotated[str, Field(description="A-share code: 600519, 600519.SH, sh600519 or 600519.SS")],
+        period: Annotated[
+            str | None,
+            Field(description="Report period end, e.g. 20240630 or 2024-06-30; omit for the latest report"),
+        ] = None,
+        trade_date: Annotated[
+            str | None, Field(description="Valuation date (YYYYMMDD or YYYY-MM-DD); omit for the latest")
+        ] = None,
+    ) -> Annotated[CallToolResult, FundamentalsAnswer]:
+        """Valuation (P/E, P/E TTM, P/B, P/S, dividend yield, market values) and financial indicators
+        (EPS, ROE, margins, debt ratio, BPS ...) of one A-share, as a list of cited claims
+        {metric, value, unit, period_or_date, cite}. One call answers "what is 600519's P/E"."""
+
+        async def body(tool_call_id: str, attempts: Attempts) -> BaseModel:
+            symbol = _a_share(code)
+            today = rt.clock.today()
+            day = parse_date(trade_date, "trade_date", today=today) if trade_date else None
+            end = parse_date(period, "period", today=today) if period else None
+            if end is not None and (end.month, end.day) not in ((3, 31), (6, 30), (9, 30), (12, 31)):
+                raise InvalidArgument(
+                    "period", f"period {end} is not a quarter end", "use 0331, 0630, 0930 or 1231 of a year"
+                )
+            valuation = await rt.fundamentals.valuation(symbol.code, day, attempts, tool_call_id)
+            reports = await rt.fundamentals.indicators(symbol.code, end, attempts, tool_call_id)
+            claims: list[Claim] = []
+            for dated, fields, when in (
+                (valuation, VALUATION_FIELDS, valuation.value.trade_date),
+                (reports, INDICATOR_FIELDS, reports.value.end_date),
+            ):
+                cite = _cite(tool_call_id, dated.fetched_at, attempts)
+                for metric in fields:
+                    value = getattr(dated.value, metric)
+                    claims.append(
+                        Claim(
+                            metric=metric,
+                            value=None if value is None or value != value else float(value),
+                            unit=_UNITS[metric],
+                            period_or_date=when.isoformat(),
+                            cite=cite,
+                        )
+                    )
+            newest = max(valuation.fetched_at, reports.fetched_at)
+            return FundamentalsAnswer(
+                ts_code=symbol.code, claims=claims, cite=_cite(tool_call_id, newest, attempts)
+            )
+
+        return await _answer(rt, "fundamentals", body)
+
+    async def ping() -> Annotated[CallToolResult, Pong]:
+        """Check the connection to Twilight Drive; touches no data and costs nothing."""
+
+        async def body(_tool_call_id: str, _attempts: Attempts) -> BaseModel:
+            return Pong(ok=True, served_by=SERVED_BY, server_time=_iso(dt.datetime.now(dt.UTC)))
+
+        return await _answer(rt, "ping", body)
+
+    for fn in (price, fundamentals, ping):
+        add_tool(fn, annotations=READ_ONLY)

@@ -1,0 +1,114 @@
+"""The HTTP face of the service: /mcp (streamable HTTP), /healthz and /metrics in one Starlette app."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+import structlog
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mcp_server.runtime import Runtime
+from mcp_server.server import build_server
+from ops import __version__
+
+log = structlog.get_logger("ops.app")
+_LOOPBACK = ["127.0.0.1", "127.0.0.1:*", "localhost", "localhost:*", "[::1]", "[::1]:*"]
+
+
+def transport_security(allowed_hosts: list[str]) -> TransportSecuritySettings:
+    """DNS-rebinding protection: loopback plus the configured public names; ["*"] turns it off."""
+    if "*" in allowed_hosts:
+        return TransportSecuritySettings(enable_dns_rebinding_protection=False)
+    hosts = [*_LOOPBACK, *allowed_hosts]
+    origins = [f"{scheme}://{h}" for h in hosts for scheme in ("http", "https")]
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
+    )
+
+
+class RequestContext:
+    """A request id on every log line of a request (echoed in X-Request-ID), an access log line, metrics."""
+
+    def __init__(self, app: ASGIApp, rt: Runtime) -> None:
+        self.app = app
+        self.rt = rt
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        request_id = headers.get(b"x-request-id", b"").decode("latin-1")[:64] or uuid.uuid4().hex
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            try:
+                await self.app(scope, receive, send_with_id)
+            finally:
+                path = scope.get("path", "")
+                label = path if path in ("/mcp", "/healthz", "/metrics") else "other"
+                self.rt.metrics.http_requests.labels(label, str(status)).inc()
+                ms = round((time.perf_counter() - started) * 1000, 2)
+                log.info("http", method=scope.get("method"), path=path, status=status, ms=ms)
+
+
+def build_app(rt: Runtime) -> Starlette:
+    server = build_server(rt, http_auth=True)
+    mcp_app = server.streamable_http_app(
+        stateless_http=True,
+        json_response=True,
+        transport_security=transport_security(rt.settings.allowed_hosts),
+        host=rt.settings.host,
+    )
+
+    async def healthz(_: Request) -> Response:
+        try:
+            warehouse = {"ok": True, **rt.store.stats()}
+        except Exception as exc:  # a health check reports, it does not raise
+            warehouse = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        body = {
+            "ok": bool(warehouse["ok"]),
+            "version": __version__,
+            "started_at": rt.started_at.isoformat(),
+            "warehouse": warehouse,
+            "providers": rt.health.snapshot(),
+        }
+        return JSONResponse(body, status_code=200 if body["ok"] else 503)
+
+    async def metrics(_: Request) -> Response:
+        return Response(rt.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        async with server.session_manager.run():
+            log.info("serving", version=__version__, warehouse=str(rt.store.path))
+            yield
+        rt.close()
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET", "HEAD"]),
+            Route("/metrics", metrics, methods=["GET"]),
+            Mount("/", app=mcp_app),
+        ],
+        lifespan=lifespan,
+    )
+    app.add_middleware(RequestContext, rt=rt)
+    return app

@@ -1,0 +1,67 @@
+"""Structured JSON logs with a request id on every line, and nothing secret in them.
+
+stdlib loggers (uvicorn, the MCP SDK) are routed through the same JSON renderer so that an
+operator greps one format. Secrets are removed by key name and by shape, as a last line of
+defence: code should never pass them to a logger in the first place.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+_SECRET_KEYS = re.compile(r"(token|authorization|secret|password|api_?key|apiv3)", re.IGNORECASE)
+_BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
+_RAW_TOKEN = re.compile(r"\btd_[A-Za-z0-9_-]{20,}\b")
+
+
+def _scrub(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    for key, value in list(event.items()):
+        if _SECRET_KEYS.search(key) and key not in ("token_user", "tokens"):
+            event[key] = "[redacted]"
+        elif isinstance(value, str):
+            event[key] = _RAW_TOKEN.sub("[redacted]", _BEARER.sub(r"\1[redacted]", value))
+    return event
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Log JSON to stderr; stdout stays free for the stdio transport."""
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _scrub,
+    ]
+    structlog.configure(
+        processors=[*shared, structlog.processors.format_exc_info, structlog.processors.JSONRenderer()],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                structlog.processors.JSONRenderer(),
+            ],
+            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("uvicorn.access", "httpx", "httpx2", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("uvicorn.error").handlers[:] = []
+    logging.getLogger("uvicorn").handlers[:] = []
+
+
+def get_logger(name: str) -> Any:
+    return structlog.get_logger(name)

@@ -1,0 +1,43 @@
+"""Prometheus metrics of one server process, on a registry of its own (tests run several)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+
+_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.tool_calls = Counter(
+            "twilight_tool_calls", "MCP tool calls", ["tool", "outcome"], registry=self.registry
+        )
+        self.tool_latency = Histogram(
+            "twilight_tool_latency_seconds", "MCP tool latency", ["tool", "outcome"],
+            buckets=_BUCKETS, registry=self.registry,
+        )  # fmt: skip
+        self.upstream_calls = Counter(
+            "twilight_upstream_calls", "Upstream API calls", ["provider", "dataset", "outcome"],
+            registry=self.registry,
+        )  # fmt: skip
+        self.store_lookups = Counter(
+            "twilight_store_lookups", "Warehouse lookups before upstream (hit = no upstream call)",
+            ["dataset", "outcome"], registry=self.registry,
+        )  # fmt: skip
+        self.http_requests = Counter(
+            "twilight_http_requests", "HTTP requests", ["path", "status"], registry=self.registry
+        )
+
+    def tool_call(self, tool: str, outcome: str, seconds: float) -> None:
+        self.tool_calls.labels(tool, outcome).inc()
+        self.tool_latency.labels(tool, outcome).observe(seconds)
+
+    def upstream(self, provider: str, dataset: str, outcome: str) -> None:
+        self.upstream_calls.labels(provider, dataset, outcome).inc()
+
+    def store_lookup(self, dataset: str, outcome: str) -> None:
+        self.store_lookups.labels(dataset, outcome).inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

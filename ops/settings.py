@@ -1,0 +1,77 @@
+"""Every tunable of the service, read from the environment in one place.
+
+Names are a contract (DESIGN.md): all are prefixed ``TWILIGHT_`` except the upstream
+ones (``TUSHARE_TOKEN``, ``TUSHARE_API_URL``, ``SEARXNG_URL``), which users already
+have set for other tools.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_home() -> Path:
+    """A per-user data folder, so that `twilight serve` works with no configuration."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "twilight-drive"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TWILIGHT_", extra="ignore", populate_by_name=True)
+
+    home: Path = Field(default_factory=default_home, description="Data folder (warehouse, accounts DB).")
+    database_url: str | None = Field(
+        default=None, description="Accounts DB URL; default SQLite file under TWILIGHT_HOME."
+    )
+    tushare_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("TUSHARE_TOKEN", "tushare_token")
+    )
+    tushare_api_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TUSHARE_API_URL", "tushare_api_url"),
+        description="Base URL of tushare's HTTP API (mirrors, proxies); default the SDK's own.",
+    )
+    searxng_url: str | None = Field(default=None, validation_alias=AliasChoices("SEARXNG_URL", "searxng_url"))
+
+    host: str = "127.0.0.1"
+    port: int = 9100
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Host headers accepted on /mcp (DNS-rebinding protection), e.g. "
+            '["api.example.com", "api.example.com:*"]. Loopback names are always accepted; '
+            '["*"] turns the check off (behind a trusted proxy).'
+        ),
+    )
+    log_level: str = "INFO"
+
+    upstream_timeout: float = Field(default=3.0, gt=0, description="Seconds per upstream HTTP call.")
+    upstream_tries: int = Field(
+        default=3, ge=1, le=10, description="Tries per upstream call (transient errors)."
+    )
+    upstream_backoff: float = Field(default=0.5, ge=0, description="First retry delay in seconds; doubles.")
+    bar_final_time: str = Field(
+        default="16:00",
+        description="Asia/Shanghai time after which a trading day's daily bar is final upstream.",
+    )
+    lookback_days: int = Field(
+        default=30, ge=5, le=400, description="Calendar days fetched before a date, to find the nearest bar."
+    )
+
+    @cached_property
+    def warehouse_path(self) -> Path:
+        return self.home / "warehouse.duckdb"
+
+    @cached_property
+    def accounts_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'accounts.db'}"
+
+    def ensure_home(self) -> Path:
+        """Create the data folder owner-only: it holds the accounts DB with token hashes."""
+        self.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return self.home

@@ -1,0 +1,1 @@
+"""Hermes profile templates, registry and lifecycle (built by the profile-registry issue)."""

@@ -1,0 +1,154 @@
+"""One door to tushare: the official SDK, with timeout, bounded retries and typed errors.
+
+The SDK raises a bare `Exception(msg)` for every API error and returns an empty, column-less
+DataFrame for an HTTP error status, so this module is where tushare's messages become the
+classes of `providers.errors`. Nothing above it ever looks at a message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import requests
+import tushare
+
+from providers.errors import (
+    AuthFailed,
+    BadPayload,
+    CredentialsMissing,
+    DailyQuotaExhausted,
+    PermissionDenied,
+    ProviderError,
+    RateLimited,
+    UpstreamUnavailable,
+)
+from providers.health import ProviderHealth
+from warehouse.market_clock import SHANGHAI
+from warehouse.store import RawPayload
+
+NAME = "tushare"
+Observer = Callable[[str, str], None]  # (dataset, outcome) after every upstream call
+
+
+def _seconds_to_midnight_shanghai() -> int:
+    now = dt.datetime.now(SHANGHAI)
+    midnight = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(0), SHANGHAI)
+    return max(1, int((midnight - now).total_seconds()))
+
+
+def classify(api: str, exc: Exception) -> ProviderError:
+    """Turn what the SDK raised into a typed error."""
+    if isinstance(exc, ProviderError):
+        return exc
+    if isinstance(exc, requests.Timeout):
+        return UpstreamUnavailable(f"tushare {api} timed out", provider=NAME, dataset=api)
+    if isinstance(exc, requests.RequestException):
+        return UpstreamUnavailable(
+            f"tushare {api} unreachable: {type(exc).__name__}", provider=NAME, dataset=api
+        )
+    if isinstance(exc, (json.JSONDecodeError, KeyError, TypeError)):
+        return BadPayload(f"tushare {api} answered a malformed payload: {exc!r}", provider=NAME, dataset=api)
+    message = str(exc)
+    lowered = message.lower()
+    if (
+        ("token" in lowered
+        and any(w in message for w in ("无效", "不对", "错误", "失效")))
+        or "invalid token" in lowered
+    ):
+        return AuthFailed(f"tushare rejected the token: {message}", provider=NAME, dataset=api)
+    if "权限" in message or "积分" in message or "permission" in lowered:
+        return PermissionDenied(f"tushare: no permission for {api}: {message}", provider=NAME, dataset=api)
+    if "每分钟" in message or "per minute" in lowered:
+        return RateLimited(f"tushare per-minute limit: {message}", provider=NAME, dataset=api, retry_after=60)
+    if "每天" in message or "每日" in message or "per day" in lowered:
+        return DailyQuotaExhausted(
+            f"tushare daily quota used up: {message}",
+            provider=NAME,
+            dataset=api,
+            retry_after=_seconds_to_midnight_shanghai(),
+        )
+    return UpstreamUnavailable(f"tushare {api} failed: {message}", provider=NAME, dataset=api)
+
+
+class TushareClient:
+    def __init__(
+        self,
+        token: str | None,
+        api_url: str | None,
+        *,
+        timeout: float,
+        tries: int,
+        backoff: float,
+        health: ProviderHealth,
+        observe: Observer | None = None,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self._token = token or None
+        self._api_url = api_url.rstrip("/") if api_url else None
+        self._timeout = timeout
+        self._tries = tries
+        self._backoff = backoff
+        self._health = health
+        self._observe = observe or (lambda _dataset, _outcome: None)
+        self._api: Any = None
+        self._clock = clock
+        health.register(NAME, configured=self._token is not None)
+
+    def _sdk(self) -> Any:
+        if self._token is None:
+            raise CredentialsMissing("TUSHARE_TOKEN is not set", provider=NAME, dataset="*")
+        if self._api is None:
+            api = tushare.pro_api(token=self._token, timeout=self._timeout)
+            if self._api_url:
+                api._DataApi__http_url = self._api_url  # the SDK has no public setting for it
+            self._api = api
+        return self._api
+
+    def query(self, api: str, params: dict[str, Any], request_id: str | None = None) -> RawPayload:
+        """Call `api` once, retrying only transient failures, and return the raw payload."""
+        delay = self._backoff
+        for attempt in range(1, self._tries + 1):
+            try:
+                frame = self._sdk().query(api, **params)
+                if not isinstance(frame, pd.DataFrame):
+                    raise BadPayload(
+                        f"tushare {api} returned {type(frame).__name__}", provider=NAME, dataset=api
+                    )
+                if len(frame.columns) == 0:
+                    raise UpstreamUnavailable(
+                        f"tushare {api} answered an HTTP error status", provider=NAME, dataset=api
+                    )
+            except Exception as exc:
+                error = classify(api, exc)
+                self._observe(api, type(error).__name__)
+                if isinstance(error, UpstreamUnavailable) and attempt < self._tries:
+                    time.sleep(delay)
+                    delay *= 2
+                    continue
+                if not isinstance(error, CredentialsMissing):
+                    self._health.failure(NAME, api, error)
+                if error is exc:
+                    raise
+                raise error from exc
+            self._observe(api, "ok")
+            self._health.success(NAME)
+            clean = frame.astype(object).where(frame.notna(), None)
+            return RawPayload(
+                source=NAME,
+                api_name=api,
+                params=params,
+                fields=[str(c) for c in frame.columns],
+                items=clean.values.tolist(),
+                fetched_at=self._clock(),
+                request_id=request_id,
+            )
+        raise AssertionError("unreachable: the loop returns or raises")
+
+    @staticmethod
+    def frame(raw: RawPayload) -> pd.DataFrame:
+        return pd.DataFrame(raw.items, columns=raw.fields)

@@ -1,0 +1,25 @@
+"""tushare `daily`: unadjusted daily bars (vol in lots, amount in thousand CNY, as stored)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+
+from providers.symbols import tushare_date
+from providers.tushare.frames import numbers, require, select
+
+API = "daily"
+TABLE = "norm_daily"
+PRICES = ["open", "high", "low", "close", "pre_close", "vol", "amount"]
+COLUMNS = ["ts_code", "trade_date", *PRICES]
+
+
+def translate_query(ts_code: str, start: dt.date, end: dt.date) -> dict[str, Any]:
+    return {"ts_code": ts_code, "start_date": tushare_date(start), "end_date": tushare_date(end)}
+
+
+def translate_result(df: pd.DataFrame) -> pd.DataFrame:
+    require(df, COLUMNS, API)
+    return numbers(select(df, COLUMNS, ["trade_date"], API), PRICES, API)

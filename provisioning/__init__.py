@@ -1,0 +1,1 @@
+"""Accounts, API tokens, (later) payments and the provisioner."""

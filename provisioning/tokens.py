@@ -1,0 +1,90 @@
+"""Issuing, revoking, listing and checking API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+from enum import Enum
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from provisioning.accounts import ApiKey, User
+
+TOKEN_PREFIX = "td_"
+
+
+def digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class TokenState(Enum):
+    ACTIVE = "active"
+    REVOKED = "revoked"
+
+
+@dataclass(frozen=True)
+class TokenOwner:
+    user: str
+    state: TokenState
+
+
+@dataclass(frozen=True)
+class KeyListing:
+    user: str
+    prefix: str
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+class TokenStore:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def issue(self, user_name: str) -> str:
+        """Create the user if new, and a fresh token; returns the raw token (shown once)."""
+        raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        with Session(self._engine) as session, session.begin():
+            user = session.scalar(select(User).where(User.name == user_name))
+            if user is None:
+                user = User(name=user_name)
+                session.add(user)
+                session.flush()
+            session.add(ApiKey(user_id=user.id, token_sha256=digest(raw), prefix=raw[:7]))
+        return raw
+
+    def revoke(self, user_name: str) -> int:
+        """Revoke every active token of the user; returns how many were revoked."""
+        with Session(self._engine) as session, session.begin():
+            user_id = session.scalar(select(User.id).where(User.name == user_name))
+            if user_id is None:
+                return 0
+            result = session.execute(
+                update(ApiKey)
+                .where(ApiKey.user_id == user_id, ApiKey.revoked_at.is_(None))
+                .values(revoked_at=dt.datetime.now(dt.UTC))
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    def listing(self) -> list[KeyListing]:
+        with Session(self._engine) as session:
+            rows = session.execute(
+                select(User.name, ApiKey.prefix, ApiKey.created_at, ApiKey.revoked_at)
+                .join(ApiKey, ApiKey.user_id == User.id)
+                .order_by(User.name, ApiKey.created_at)
+            ).all()
+        return [KeyListing(*row) for row in rows]
+
+    def owner(self, raw: str) -> TokenOwner | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(User.name, ApiKey.revoked_at)
+                .join(ApiKey, ApiKey.user_id == User.id)
+                .where(ApiKey.token_sha256 == digest(raw))
+            ).first()
+        if row is None:
+            return None
+        return TokenOwner(row[0], TokenState.REVOKED if row[1] is not None else TokenState.ACTIVE)

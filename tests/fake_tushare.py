@@ -1,0 +1,189 @@
+"""A loopback stand-in for tushare's HTTP API, serving the real figures in tests/fixtures/tushare.
+
+It speaks tushare's wire protocol, so the official SDK runs unmodified against it:
+`POST {url}/{api_name}` with `{api_name, token, params, fields}` answers
+`{code, msg, data: {fields, items}}`; API errors are HTTP 200 with a non-zero `code`.
+Rows come newest-first, as tushare sends them. Calls are counted per api for the tests.
+
+Run it by hand for a demo: `python -m tests.fake_tushare --port 7777 --token demo`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+FIXTURES = Path(__file__).parent / "fixtures" / "tushare"
+DATE_COLUMN = {
+    "daily": "trade_date",
+    "adj_factor": "trade_date",
+    "daily_basic": "trade_date",
+    "trade_cal": "cal_date",
+    "fina_indicator": "ann_date",
+}
+TOKEN_INVALID = (40101, "抱歉，您输入的TOKEN无效！")
+NO_PERMISSION = (
+    40203,
+    "抱歉，您没有访问该接口的权限，权限的具体详情访问：https://tushare.pro/document/1?doc_id=108。",
+)
+PER_MINUTE = (
+    40203,
+    "抱歉，您每分钟最多访问该接口200次，权限的具体详情访问：https://tushare.pro/document/1?doc_id=108。",
+)
+PER_DAY = (
+    40203,
+    "抱歉，您每天最多访问该接口20000次，权限的具体详情访问：https://tushare.pro/document/1?doc_id=108。",
+)
+
+
+def _value(text: str) -> Any:
+    if text == "":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def load_tables() -> dict[str, tuple[list[str], list[dict[str, str]]]]:
+    tables: dict[str, tuple[list[str], list[dict[str, str]]]] = {}
+    for path in sorted(FIXTURES.glob("*.csv")):
+        api = max((a for a in DATE_COLUMN if path.name.startswith(a + "_")), key=len)
+        with path.open(encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            fields = list(reader.fieldnames or [])
+            rows = list(reader)
+        if api in tables:
+            tables[api][1].extend(rows)
+        else:
+            tables[api] = (fields, rows)
+    for api, (_, rows) in tables.items():
+        rows.sort(key=lambda r: r[DATE_COLUMN[api]], reverse=True)
+    return tables
+
+
+class FakeTushare:
+    """Start with `start()`; `url` is what TUSHARE_API_URL should be set to."""
+
+    def __init__(self, token: str = "test-token", port: int = 0) -> None:
+        self.token = token
+        self.tables = load_tables()
+        self.calls: Counter[str] = Counter()
+        self.mode: str | None = None  # down | rate_limit | daily_limit | no_permission | bad_json | slow
+        self.delay = 0.0
+        self.fail_next = 0  # answer HTTP 503 to this many requests, then recover
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/dataapi"
+
+    def start(self) -> FakeTushare:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls.clear()
+        self.mode = None
+        self.delay = 0.0
+        self.fail_next = 0
+
+    def answer(self, api: str, body: dict[str, Any]) -> tuple[int, dict[str, Any] | bytes]:
+        with self._lock:
+            self.calls[api] += 1
+            failing = self.fail_next > 0
+            self.fail_next -= 1 if failing else 0
+        if self.delay:
+            time.sleep(self.delay)
+        if failing or self.mode == "down":
+            return 503, b"<html>503 Service Temporarily Unavailable</html>"
+        if self.mode == "slow":
+            time.sleep(5)
+        if self.mode == "bad_json":
+            return 200, b"{not json"
+        if body.get("token") != self.token:
+            return 200, {"code": TOKEN_INVALID[0], "msg": TOKEN_INVALID[1], "data": None}
+        refusal = {"rate_limit": PER_MINUTE, "daily_limit": PER_DAY, "no_permission": NO_PERMISSION}.get(
+            self.mode or ""
+        )
+        if refusal:
+            return 200, {"code": refusal[0], "msg": refusal[1], "data": None}
+        if api not in self.tables:
+            return 200, {"code": 40101, "msg": f"请指定正确的接口名 {api}", "data": None}
+        fields, rows = self.tables[api]
+        params = body.get("params") or {}
+        selected = [r for r in rows if self._match(api, r, params)]
+        offset = int(params.get("offset") or 0)
+        limit = params.get("limit")
+        selected = selected[offset : offset + int(limit)] if limit else selected[offset:]
+        wanted = [f for f in str(body.get("fields") or "").split(",") if f in fields] or fields
+        items = [[_value(r[f]) for f in wanted] for r in selected]
+        return 200, {"code": 0, "msg": "", "data": {"fields": wanted, "items": items, "has_more": False}}
+
+    @staticmethod
+    def _match(api: str, row: dict[str, str], params: dict[str, Any]) -> bool:
+        column = DATE_COLUMN[api]
+        if params.get("ts_code") and row.get("ts_code") != params["ts_code"]:
+            return False
+        if params.get("exchange") and row.get("exchange", "SSE") != params["exchange"]:
+            return False
+        if params.get("trade_date") and row.get("trade_date") != params["trade_date"]:
+            return False
+        if params.get("period") and row.get("end_date") != params["period"]:
+            return False
+        if params.get("start_date") and row[column] < params["start_date"]:
+            return False
+        return not (params.get("end_date") and row[column] > params["end_date"])
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                try:
+                    body = json.loads(self.rfile.read(length) or b"{}")
+                except json.JSONDecodeError:
+                    body = {}
+                api = self.path.rstrip("/").rsplit("/", 1)[-1]
+                status, payload = fake.answer(api, body)
+                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        return Handler
+
+
+if __name__ == "__main__":
+    cli = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    cli.add_argument("--port", type=int, default=7777)
+    cli.add_argument("--token", default="demo")
+    args = cli.parse_args()
+    server = FakeTushare(args.token, args.port).start()
+    print(f"fake tushare at {server.url} (token {args.token!r}); Ctrl-C to stop", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        server.stop()

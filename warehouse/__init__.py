@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: the one store every tool reads and every upstream fetch writes."""

@@ -1,0 +1,83 @@
+"""The exchange calendar, loaded one year at a time from tushare `trade_cal` into the store.
+
+When upstream has no calendar for a year (a mirror that lags, a new year not yet published),
+`is_open` answers None and callers fall back to the weekday rule, saying so in their cite.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from providers.tushare import trade_cal
+from providers.tushare.client import TushareClient
+from warehouse.loader import SingleFlight
+from warehouse.market_clock import MarketClock
+from warehouse.store import Coverage, Warehouse
+
+EXCHANGE = "SSE"  # SSE and SZSE share one calendar
+_CURRENT_YEAR_TTL = dt.timedelta(hours=12)
+
+
+class TradingCalendar:
+    def __init__(self, store: Warehouse, tushare: TushareClient, flight: SingleFlight, clock: MarketClock):
+        self._store = store
+        self._tushare = tushare
+        self._flight = flight
+        self._clock = clock
+        self._years: dict[int, tuple[dt.datetime, dict[dt.date, bool]]] = {}
+
+    def _year_fresh(self, year: int) -> bool:
+        loaded = self._years.get(year)
+        if loaded is None:
+            fetched = self._store.covered_at("trade_cal", EXCHANGE, dt.date(year, 1, 1))
+            if fetched is None or not self._fresh(year, fetched):
+                return False
+            self._years[year] = (fetched, self._read(year))
+            return True
+        return self._fresh(year, loaded[0])
+
+    def _fresh(self, year: int, fetched: dt.datetime) -> bool:
+        if year < self._clock.today().year:
+            return fetched >= self._clock.at(dt.date(year + 1, 1, 1), dt.time(0))
+        return self._clock.now() - fetched < _CURRENT_YEAR_TTL
+
+    def _read(self, year: int) -> dict[dt.date, bool]:
+        rows = self._store.query(
+            "SELECT cal_date, is_open FROM norm_trade_cal WHERE exchange = ? AND cal_date BETWEEN ? AND ?",
+            (EXCHANGE, dt.date(year, 1, 1), dt.date(year, 12, 31)),
+        )
+        return {day: bool(is_open) for day, is_open in rows}
+
+    def _fetch(self, year: int) -> None:
+        start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+        raw = self._tushare.query(trade_cal.API, trade_cal.translate_query(EXCHANGE, start, end))
+        rows = trade_cal.translate_result(self._tushare.frame(raw), EXCHANGE)
+        self._store.load(trade_cal.TABLE, rows, raw, Coverage("trade_cal", EXCHANGE, start, end))
+        self._years[year] = (raw.fetched_at, self._read(year))
+
+    async def is_open(self, day: dt.date) -> bool | None:
+        year = day.year
+        await self._flight.ensure("trade_cal", ("trade_cal", year), lambda: self._year_fresh(year),
+                                  lambda: self._fetch(year))  # fmt: skip
+        return self._years[year][1].get(day)
+
+    async def is_open_or_weekday(self, day: dt.date) -> tuple[bool, str]:
+        """Whether `day` is a trading day, and the basis of the answer."""
+        known = await self.is_open(day)
+        if known is None:
+            return day.weekday() < 5, "weekday rule (no trade_cal for this year)"
+        return known, "tushare trade_cal"
+
+    async def latest_open_on_or_before(self, day: dt.date) -> dt.date:
+        for back in range(0, 40):
+            candidate = day - dt.timedelta(days=back)
+            if (await self.is_open_or_weekday(candidate))[0]:
+                return candidate
+        return day
+
+    async def latest_final_day(self) -> dt.date:
+        """The newest trading day whose bar is final upstream as of now."""
+        today = self._clock.today()
+        if (await self.is_open_or_weekday(today))[0] and self._clock.now() >= self._clock.final_of(today):
+            return today
+        return await self.latest_open_on_or_before(today - dt.timedelta(days=1))

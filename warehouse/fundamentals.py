@@ -1,0 +1,118 @@
+"""Valuation (`daily_basic`) and financial indicators (`fina_indicator`) for `fundamentals`.
+
+Valuation rows follow the daily-bar freshness rules. Report indicators can be restated on
+any day, so a fetch of them is trusted for a day, then asked again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from providers.models import INDICATOR_FIELDS, VALUATION_FIELDS, FinancialIndicators, Valuation
+from providers.symbols import InvalidArgument
+from providers.tushare import daily_basic, fina_indicator
+from providers.tushare.client import NAME as TUSHARE
+from warehouse.reading import Attempts, DatasetReader
+from warehouse.store import utc_aware
+
+_REPORT_TTL = dt.timedelta(hours=24)
+_REPORT_WINDOW = dt.timedelta(days=550)
+_VALUATION_SQL = (
+    f"SELECT ts_code, trade_date, close, {', '.join(VALUATION_FIELDS)}, fetched_at FROM norm_daily_basic"
+    " WHERE ts_code = ? AND trade_date <= ? AND source = ? ORDER BY trade_date DESC LIMIT 1"
+)
+_INDICATOR_SQL = (
+    f"SELECT ts_code, ann_date, end_date, {', '.join(INDICATOR_FIELDS)}, fetched_at FROM norm_fina_indicator"
+    " WHERE ts_code = ? AND end_date <= ? AND source = ? ORDER BY end_date DESC LIMIT 1"
+)
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Dated(Generic[T]):
+    value: T
+    fetched_at: dt.datetime
+    source: str
+
+
+class FundamentalsService(DatasetReader):
+    def _valuation(self, code: str, day: dt.date) -> Dated[Valuation] | None:
+        rows = self._store.query(_VALUATION_SQL, (code, day, TUSHARE))
+        if not rows:
+            return None
+        *values, fetched = rows[0]
+        return Dated(Valuation(*values), utc_aware(fetched), TUSHARE)
+
+    def _indicators(self, code: str, period: dt.date) -> Dated[FinancialIndicators] | None:
+        rows = self._store.query(_INDICATOR_SQL, (code, period, TUSHARE))
+        if not rows:
+            return None
+        *values, fetched = rows[0]
+        return Dated(FinancialIndicators(*values), utc_aware(fetched), TUSHARE)
+
+    def _valuation_fresh(self, code: str, day: dt.date) -> bool:
+        found = self._valuation(code, day)
+        if found is not None and found.value.trade_date == day:
+            expires = self._clock.expires_at(day, found.fetched_at)
+            if expires is None or self._clock.now() < expires:
+                return True
+        return self._final_coverage("daily_basic", code, day)
+
+    def _reports_fresh(self, code: str, start: dt.date, through: dt.date) -> bool:
+        for day in (start, through):
+            fetched = self._store.covered_at("fina_indicator", code, day)
+            if fetched is None or self._clock.now() - fetched >= _REPORT_TTL:
+                return False
+        return True
+
+    async def valuation(
+        self, code: str, day: dt.date | None, attempts: Attempts, request_id: str | None
+    ) -> Dated[Valuation]:
+        """The valuation on `day`, or on the latest trading day that has one."""
+        target = day or await self._calendar.latest_final_day()
+        start = target - self._lookback
+        await self._ensure(
+            attempts, "daily_basic", ("daily_basic", code, target),
+            lambda: self._valuation_fresh(code, target),
+            lambda: self._fetch(daily_basic, code, start, target, request_id),
+        )  # fmt: skip
+        found = self._valuation(code, target)
+        if found is None or found.value.trade_date < start:
+            raise InvalidArgument(
+                "code" if day is None else "trade_date",
+                f"tushare has no daily_basic row for {code} in the {self._lookback.days} days to {target}",
+                "check the code, or pass a trade_date on which it traded",
+            )
+        if day is not None and found.value.trade_date != day:
+            raise InvalidArgument(
+                "trade_date",
+                f"{day} has no valuation row for {code} (holiday or suspension); "
+                f"the nearest earlier one is {found.value.trade_date}",
+                f"ask for trade_date {found.value.trade_date}",
+            )
+        return found
+
+    async def indicators(
+        self, code: str, period: dt.date | None, attempts: Attempts, request_id: str | None
+    ) -> Dated[FinancialIndicators]:
+        """The report for `period` (a quarter end), or the latest report announced."""
+        today = self._clock.today()
+        start = (period or today) - (dt.timedelta(days=0) if period else _REPORT_WINDOW)
+        await self._ensure(
+            attempts, "fina_indicator", ("fina_indicator", code, start),
+            lambda: self._reports_fresh(code, start, today),
+            lambda: self._fetch(fina_indicator, code, start, today, request_id),
+        )  # fmt: skip
+        found = self._indicators(code, period or today)
+        if found is None or (period is not None and found.value.end_date != period):
+            what = f"the {period} report" if period else "any report announced since " + start.isoformat()
+            raise InvalidArgument(
+                "period",
+                f"tushare has no fina_indicator row for {code}: {what} is not published",
+                "pass a published report period (a quarter end such as 20240630), or omit it for the latest",
+            )
+        return found
