@@ -69,6 +69,29 @@ class RequestContext:
                 log.info("http", method=scope.get("method"), path=path, status=status, ms=ms)
 
 
+class NoGetStream:
+    """Answer GET/HEAD on /mcp with a JSON 405 instead of opening an SSE stream.
+
+    The server is stateless with JSON responses, so it never pushes on a GET stream; the
+    spec lets it say so with 405. Hermes probes /mcp with GET/HEAD before connecting, and a
+    stream that never ends (or an HTML page) would stall or confuse it.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD") and scope["path"].rstrip("/") == "/mcp":
+            body = {
+                "error": "method_not_allowed",
+                "error_description": "POST JSON-RPC messages to /mcp (stateless, JSON responses; no GET stream)",
+            }
+            response = JSONResponse(body, status_code=405, headers={"Allow": "POST"})
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 def build_app(rt: Runtime) -> Starlette:
     server = build_server(rt, http_auth=True)
     mcp_app = server.streamable_http_app(
@@ -106,7 +129,7 @@ def build_app(rt: Runtime) -> Starlette:
         routes=[
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
             Route("/metrics", metrics, methods=["GET"]),
-            Mount("/", app=mcp_app),
+            Mount("/", app=NoGetStream(mcp_app)),
         ],
         lifespan=lifespan,
     )

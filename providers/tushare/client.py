@@ -56,10 +56,8 @@ def classify(api: str, exc: Exception) -> ProviderError:
     message = str(exc)
     lowered = message.lower()
     if (
-        ("token" in lowered
-        and any(w in message for w in ("无效", "不对", "错误", "失效")))
-        or "invalid token" in lowered
-    ):
+        "token" in lowered and any(w in message for w in ("无效", "不对", "错误", "失效"))
+    ) or "invalid token" in lowered:
         return AuthFailed(f"tushare rejected the token: {message}", provider=NAME, dataset=api)
     if "权限" in message or "积分" in message or "permission" in lowered:
         return PermissionDenied(f"tushare: no permission for {api}: {message}", provider=NAME, dataset=api)

@@ -1,0 +1,84 @@
+"""Shared test wiring: the fake tushare upstream, a runtime on a temporary home, a settable clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from mcp_server.runtime import Runtime
+from ops.settings import Settings
+from tests.fake_tushare import FakeTushare
+from warehouse.market_clock import SHANGHAI
+
+
+class SettableClock:
+    """A clock the test moves; starts at 2024-12-31 20:00 Asia/Shanghai (the day's bar final)."""
+
+    def __init__(self, when: dt.datetime | None = None) -> None:
+        self.when = when or dt.datetime(2024, 12, 31, 20, 0, tzinfo=SHANGHAI)
+
+    def __call__(self) -> dt.datetime:
+        return self.when.astimezone(dt.UTC)
+
+    def set(self, year: int, month: int, day: int, hour: int = 20, minute: int = 0) -> None:
+        self.when = dt.datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def fake_tushare() -> Iterator[FakeTushare]:
+    fake = FakeTushare(token="test-token").start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def upstream(fake_tushare: FakeTushare) -> FakeTushare:
+    fake_tushare.reset()
+    return fake_tushare
+
+
+@pytest.fixture
+def clock() -> SettableClock:
+    return SettableClock()
+
+
+RuntimeFactory = Callable[..., Runtime]
+
+
+@pytest.fixture
+def make_runtime(
+    tmp_path: Path, upstream: FakeTushare, clock: SettableClock, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[RuntimeFactory]:
+    for name in ("TUSHARE_TOKEN", "TUSHARE_API_URL", "TWILIGHT_DATABASE_URL", "TWILIGHT_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    opened: list[Runtime] = []
+
+    def factory(token: str | None = "test-token", **overrides: object) -> Runtime:
+        settings = Settings(
+            home=tmp_path / f"home{len(opened)}",
+            tushare_token=token,
+            tushare_api_url=upstream.url,
+            upstream_backoff=0.001,
+            upstream_timeout=1.0,
+            **overrides,  # type: ignore[arg-type]
+        )
+        rt = Runtime.open(settings, clock=clock)
+        opened.append(rt)
+        return rt
+
+    yield factory
+    for rt in opened:
+        rt.close()
+
+
+@pytest.fixture
+def runtime(make_runtime: RuntimeFactory) -> Runtime:
+    return make_runtime()

@@ -1,0 +1,24 @@
+"""Small helpers for calling tools through the real MCP client."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mcp import Client
+from mcp_types import CallToolResult
+
+from mcp_server.runtime import Runtime
+from mcp_server.server import build_server
+
+
+def error_of(result: CallToolResult) -> dict[str, Any]:
+    assert result.is_error, f"expected an error, got {result.structured_content}"
+    text = result.content[0].text  # type: ignore[union-attr]
+    body: dict[str, Any] = json.loads(text)["error"]
+    return body
+
+
+async def call(rt: Runtime, tool: str, **arguments: Any) -> CallToolResult:
+    async with Client(build_server(rt, http_auth=False)) as client:
+        return await client.call_tool(tool, arguments)
