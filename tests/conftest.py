@@ -62,13 +62,12 @@ def make_runtime(
     opened: list[Runtime] = []
 
     def factory(token: str | None = "test-token", **overrides: object) -> Runtime:
+        values: dict[str, object] = {"upstream_backoff": 0.001, "upstream_timeout": 1.0, **overrides}
         settings = Settings(
             home=tmp_path / f"home{len(opened)}",
             tushare_token=token,
             tushare_api_url=upstream.url,
-            upstream_backoff=0.001,
-            upstream_timeout=1.0,
-            **overrides,  # type: ignore[arg-type]
+            **values,  # type: ignore[arg-type]
         )
         rt = Runtime.open(settings, clock=clock)
         opened.append(rt)

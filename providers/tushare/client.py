@@ -54,13 +54,12 @@ def classify(api: str, exc: Exception) -> ProviderError:
     if isinstance(exc, (json.JSONDecodeError, KeyError, TypeError)):
         return BadPayload(f"tushare {api} answered a malformed payload: {exc!r}", provider=NAME, dataset=api)
     message = str(exc)
+    # tushare's quota messages also mention 权限 (a link to the permissions page): test them first.
     lowered = message.lower()
     if (
         "token" in lowered and any(w in message for w in ("无效", "不对", "错误", "失效"))
     ) or "invalid token" in lowered:
         return AuthFailed(f"tushare rejected the token: {message}", provider=NAME, dataset=api)
-    if "权限" in message or "积分" in message or "permission" in lowered:
-        return PermissionDenied(f"tushare: no permission for {api}: {message}", provider=NAME, dataset=api)
     if "每分钟" in message or "per minute" in lowered:
         return RateLimited(f"tushare per-minute limit: {message}", provider=NAME, dataset=api, retry_after=60)
     if "每天" in message or "每日" in message or "per day" in lowered:
@@ -70,6 +69,8 @@ def classify(api: str, exc: Exception) -> ProviderError:
             dataset=api,
             retry_after=_seconds_to_midnight_shanghai(),
         )
+    if "权限" in message or "积分" in message or "permission" in lowered:
+        return PermissionDenied(f"tushare: no permission for {api}: {message}", provider=NAME, dataset=api)
     return UpstreamUnavailable(f"tushare {api} failed: {message}", provider=NAME, dataset=api)
 
 
