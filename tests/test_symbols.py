@@ -23,7 +23,7 @@ def test_codes(raw: str, code: str, market: str) -> None:
     assert (symbol.code, symbol.market) == (code, market)
 
 
-@pytest.mark.parametrize("raw", ["", "  ", "123", "700519", "hello world", "60-0519"])
+@pytest.mark.parametrize("raw", ["", "  ", "123", "700519", "hello world", "600519!"])
 def test_bad_codes_name_the_argument(raw: str) -> None:
     with pytest.raises(InvalidArgument) as caught:
         parse_code(raw)
