@@ -37,15 +37,11 @@ class Cite(BaseModel):
         default=None,
         description="Values per source, diff_pct and agreement, when a second source was compared.",
     )
-    attempts: list[Attempt] = Field(
-        default_factory=list, description="Every lookup, in order, with its outcome."
-    )
+    attempts: list[Attempt] = Field(default_factory=list, description="Every lookup, in order, with its outcome.")
     adj_factor_latest_date: str | None = Field(
         default=None, description="The trade date of adj_factor_latest (the qfq base)."
     )
-    calendar: str | None = Field(
-        default=None, description="What market_state and trading days were judged by."
-    )
+    calendar: str | None = Field(default=None, description="What market_state and trading days were judged by.")
     warnings: list[str] = Field(default_factory=list)
 
 

@@ -24,9 +24,7 @@ from warehouse.quotes import Quote
 from warehouse.reading import Attempts
 
 log = structlog.get_logger("mcp_server.tools")
-READ_ONLY = ToolAnnotations(
-    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
-)
+READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
 
 _UNITS = {
     "pe": "ratio", "pe_ttm": "ratio", "pb": "ratio", "ps": "ratio", "ps_ttm": "ratio",
@@ -54,9 +52,7 @@ def _a_share(code: str) -> Symbol:
     return symbol
 
 
-async def _answer(
-    rt: Runtime, tool: str, body: Callable[[str, Attempts], Awaitable[BaseModel]]
-) -> CallToolResult:
+async def _answer(rt: Runtime, tool: str, body: Callable[[str, Attempts], Awaitable[BaseModel]]) -> CallToolResult:
     """Run a tool body with a fresh tool_call_id, timing, metrics and the error envelope."""
     tool_call_id = "tc_" + secrets.token_hex(8)
     attempts = Attempts()
@@ -118,9 +114,7 @@ def envelope(rt: Runtime, quote: Quote, tool_call_id: str) -> PriceEnvelope:
             tool_call_id,
             quote.fetched_at,
             quote.attempts,
-            adj_factor_latest_date=quote.adj_factor_latest_date.isoformat()
-            if quote.adj_factor_latest_date
-            else None,
+            adj_factor_latest_date=quote.adj_factor_latest_date.isoformat() if quote.adj_factor_latest_date else None,
             calendar=quote.calendar_basis,
             warnings=list(quote.warnings),
         ),
@@ -193,9 +187,7 @@ def register(server: object, rt: Runtime) -> None:
                         )
                     )
             newest = max(valuation.fetched_at, reports.fetched_at)
-            return FundamentalsAnswer(
-                ts_code=symbol.code, claims=claims, cite=_cite(tool_call_id, newest, attempts)
-            )
+            return FundamentalsAnswer(ts_code=symbol.code, claims=claims, cite=_cite(tool_call_id, newest, attempts))
 
         return await _answer(rt, "fundamentals", body)
 

@@ -10,9 +10,7 @@ _BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.tool_calls = Counter(
-            "twilight_tool_calls", "MCP tool calls", ["tool", "outcome"], registry=self.registry
-        )
+        self.tool_calls = Counter("twilight_tool_calls", "MCP tool calls", ["tool", "outcome"], registry=self.registry)
         self.tool_latency = Histogram(
             "twilight_tool_latency_seconds", "MCP tool latency", ["tool", "outcome"],
             buckets=_BUCKETS, registry=self.registry,

@@ -51,9 +51,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     upstream_timeout: float = Field(default=3.0, gt=0, description="Seconds per upstream HTTP call.")
-    upstream_tries: int = Field(
-        default=3, ge=1, le=10, description="Tries per upstream call (transient errors)."
-    )
+    upstream_tries: int = Field(default=3, ge=1, le=10, description="Tries per upstream call (transient errors).")
     upstream_backoff: float = Field(default=0.5, ge=0, description="First retry delay in seconds; doubles.")
     bar_final_time: str = Field(
         default="16:00",

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from mcp_server.runtime import Runtime
 from ops.settings import Settings
@@ -65,7 +66,7 @@ def make_runtime(
         values: dict[str, object] = {"upstream_backoff": 0.001, "upstream_timeout": 1.0, **overrides}
         settings = Settings(
             home=tmp_path / f"home{len(opened)}",
-            tushare_token=token,
+            tushare_token=SecretStr(token) if token else None,
             tushare_api_url=upstream.url,
             **values,  # type: ignore[arg-type]
         )

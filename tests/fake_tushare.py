@@ -86,8 +86,7 @@ class FakeTushare:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/dataapi"
+        return f"http://127.0.0.1:{self._server.server_port}/dataapi"
 
     def start(self) -> FakeTushare:
         self._thread.start()
@@ -125,7 +124,7 @@ class FakeTushare:
         if refusal:
             return 200, {"code": refusal[0], "msg": refusal[1], "data": None}
         if api not in self.tables:
-            return 200, {"code": 40101, "msg": f"请指定正确的接口名 {api}", "data": None}
+            return 200, {"code": 40101, "msg": "请指定正确的接口名 " + api, "data": None}
         fields, rows = self.tables[api]
         params = body.get("params") or {}
         selected = [r for r in rows if self._match(api, r, params)]

@@ -43,7 +43,9 @@ async def test_latest_report_dedupes_tushare_duplicates(make_runtime: RuntimeFac
 
 async def test_named_period(make_runtime: RuntimeFactory, clock: SettableClock) -> None:
     clock.set(2025, 10, 23)
-    claims = claims_of((await call(make_runtime(), "fundamentals", code="600519", period="20240630")).structured_content)
+    claims = claims_of(
+        (await call(make_runtime(), "fundamentals", code="600519", period="20240630")).structured_content
+    )
     assert claims["eps"]["period_or_date"] == "2024-06-30"
 
 

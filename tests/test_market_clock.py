@@ -35,7 +35,10 @@ def test_past_days_are_final_and_holidays_closed() -> None:
 
 def test_expiry_of_todays_bar() -> None:
     market = MarketClock(SettableClock(), dt.time(16, 0))
-    at = lambda h, m: dt.datetime(2024, 12, 31, h, m, tzinfo=SHANGHAI)  # noqa: E731
+
+    def at(hour: int, minute: int) -> dt.datetime:
+        return dt.datetime(2024, 12, 31, hour, minute, tzinfo=SHANGHAI)
+
     assert market.expires_at(DAY, at(10, 0)) == at(15, 0)
     assert market.expires_at(DAY, at(15, 30)) == at(16, 0)
     assert market.expires_at(DAY, at(16, 0)) is None

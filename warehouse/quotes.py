@@ -74,9 +74,7 @@ class QuoteService(DatasetReader):
         return self._final_coverage("daily", code, day)
 
     def _factors_fresh(self, code: str, day: dt.date, latest: dt.date) -> bool:
-        return self._final_coverage("adj_factor", code, day) and self._final_coverage(
-            "adj_factor", code, latest
-        )
+        return self._final_coverage("adj_factor", code, day) and self._final_coverage("adj_factor", code, latest)
 
     def _fetch_latest(self, code: str, end: dt.date, request_id: str | None) -> None:
         """The newest bar on or before `end`, however far back (a long suspension)."""
@@ -87,9 +85,7 @@ class QuoteService(DatasetReader):
         self._store.load(daily.TABLE, rows, raw, Coverage("daily_latest", code, start, end))
 
     # -- the question ------------------------------------------------------------------------
-    async def quote(
-        self, code: str, day: dt.date | None, attempts: Attempts, request_id: str | None = None
-    ) -> Quote:
+    async def quote(self, code: str, day: dt.date | None, attempts: Attempts, request_id: str | None = None) -> Quote:
         if day is None:
             day = await self._latest_day_with_bar(code, attempts, request_id)
         else:

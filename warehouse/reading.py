@@ -63,9 +63,7 @@ class DatasetReader:
         rows = module.translate_result(self._tushare.frame(raw))
         self._store.load(module.TABLE, rows, raw, Coverage(module.API, code, start, end))
 
-    async def _ensure(
-        self, attempts: Attempts, dataset: str, key: tuple[Any, ...], fresh: Any, fetch: Any
-    ) -> None:
+    async def _ensure(self, attempts: Attempts, dataset: str, key: tuple[Any, ...], fresh: Any, fetch: Any) -> None:
         """Single-flight fetch-on-miss, logging where the answer came from."""
         try:
             fetched = await self._flight.ensure(dataset, key, fresh, fetch)

@@ -48,9 +48,7 @@ def classify(api: str, exc: Exception) -> ProviderError:
     if isinstance(exc, requests.Timeout):
         return UpstreamUnavailable(f"tushare {api} timed out", provider=NAME, dataset=api)
     if isinstance(exc, requests.RequestException):
-        return UpstreamUnavailable(
-            f"tushare {api} unreachable: {type(exc).__name__}", provider=NAME, dataset=api
-        )
+        return UpstreamUnavailable(f"tushare {api} unreachable: {type(exc).__name__}", provider=NAME, dataset=api)
     if isinstance(exc, (json.JSONDecodeError, KeyError, TypeError)):
         return BadPayload(f"tushare {api} answered a malformed payload: {exc!r}", provider=NAME, dataset=api)
     message = str(exc)
@@ -115,9 +113,7 @@ class TushareClient:
             try:
                 frame = self._sdk().query(api, **params)
                 if not isinstance(frame, pd.DataFrame):
-                    raise BadPayload(
-                        f"tushare {api} returned {type(frame).__name__}", provider=NAME, dataset=api
-                    )
+                    raise BadPayload(f"tushare {api} returned {type(frame).__name__}", provider=NAME, dataset=api)
                 if len(frame.columns) == 0:
                     raise UpstreamUnavailable(
                         f"tushare {api} answered an HTTP error status", provider=NAME, dataset=api

@@ -1,0 +1,172 @@
+"""End to end: the `twilight` CLI starts a real server; the MCP SDK client talks to it over HTTP
+(both protocol eras) and over stdio; auth, probes, health, metrics and logs are checked."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import httpx2
+import pytest
+from mcp import Client, StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+
+from tests.fake_tushare import FakeTushare
+
+pytestmark = [pytest.mark.slow, pytest.mark.anyio]
+TWILIGHT = str(Path(sys.executable).with_name("twilight"))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Served:
+    url: str
+    env: dict[str, str]
+    token: str
+    process: subprocess.Popen[str]
+    log_path: Path
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([TWILIGHT, *args], env=self.env, capture_output=True, text=True, timeout=60)
+
+    def logs(self) -> str:
+        return self.log_path.read_text()
+
+
+@pytest.fixture(scope="module")
+def served(fake_tushare: FakeTushare, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    home = tmp_path_factory.mktemp("served")
+    port = _free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("TWILIGHT_", "TUSHARE_"))},
+        "TWILIGHT_HOME": str(home),
+        "TUSHARE_TOKEN": "test-token",
+        "TUSHARE_API_URL": fake_tushare.url,
+    }
+    issued = subprocess.run(
+        [TWILIGHT, "token", "issue", "--user", "hermes-1"], env=env, capture_output=True, text=True, check=True
+    )
+    token = issued.stdout.strip().splitlines()[-1]
+    log_path = home / "server.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [TWILIGHT, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT, text=True
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    else:
+        process.kill()
+        pytest.fail("server did not come up:\n" + log_path.read_text())
+    yield Served(url, env, token, process, log_path)
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@contextlib.asynccontextmanager
+async def _client(served: Served, token: str | None, mode: str) -> AsyncIterator[Client]:
+    """The SDK client over streamable HTTP; it does not close an http client it was given."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with httpx2.AsyncClient(headers=headers, timeout=30) as http:
+        transport = streamable_http_client(served.url + "/mcp", http_client=http)
+        async with Client(transport, mode=mode) as client:
+            yield client
+
+
+def _envelope(result: Any) -> dict[str, Any]:
+    assert not result.is_error, result.content
+    body: dict[str, Any] = result.structured_content
+    return body
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_price_over_http_in_both_protocol_eras(served: Served, mode: str) -> None:
+    async with _client(served, served.token, mode) as client:
+        names = {t.name for t in (await client.list_tools()).tools}
+        assert {"price", "fundamentals", "ping"} <= names
+        body = _envelope(await client.call_tool("price", {"code": "600519", "trade_date": "20240620"}))
+    assert body["close_raw"] == 1500.1 and body["adj_factor"] == 8.0204
+    assert body["adj_factor_latest"] == 8.305 and body["cite"]["adj_factor_latest_date"] == "2025-10-23"
+    assert body["close_qfq"] == pytest.approx(1500.1 * 8.0204 / 8.305, abs=1e-4)
+
+
+def test_missing_or_unknown_token_is_401(served: Served) -> None:
+    for headers in ({}, {"Authorization": "Bearer td_not-a-real-token-at-all-0000000000"}):
+        response = httpx.post(served.url + "/mcp", json={}, headers=headers)
+        assert response.status_code == 401 and response.json()["error"] == "invalid_token"
+
+
+def test_revoked_token_is_403_while_the_server_runs(served: Served) -> None:
+    raw = served.cli("token", "issue", "--user", "leaver").stdout.strip().splitlines()[-1]
+    ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+    headers = {"Authorization": f"Bearer {raw}", "Accept": "application/json, text/event-stream"}
+    assert httpx.post(served.url + "/mcp", json=ping, headers=headers).status_code == 200
+    assert served.cli("token", "revoke", "--user", "leaver").returncode == 0
+    assert httpx.post(served.url + "/mcp", json=ping, headers=headers).status_code == 403
+    listing = served.cli("token", "list", "--json")
+    assert raw not in listing.stdout
+    assert {"user": "leaver"}.items() <= next(r for r in json.loads(listing.stdout) if r["user"] == "leaver").items()
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_probing_mcp_is_json_not_html(served: Served, method: str) -> None:
+    for headers in ({}, {"Authorization": f"Bearer {served.token}"}):
+        response = httpx.request(method, served.url + "/mcp", headers=headers, timeout=5)
+        assert response.status_code == 405
+        assert response.headers["content-type"].startswith("application/json")
+        assert "<html" not in response.text.lower()
+
+
+async def test_health_and_metrics_report_the_calls(served: Served) -> None:
+    async with _client(served, served.token, "legacy") as client:
+        await client.call_tool("price", {"code": "600519", "trade_date": "20240620"})
+        assert (await client.call_tool("price", {"code": "600519", "trade_date": "2024-06-22"})).is_error
+    health = httpx.get(served.url + "/healthz").json()
+    assert health["ok"] is True and health["version"]
+    assert health["warehouse"]["rows"]["norm_daily"] > 0
+    assert health["providers"]["tushare"]["last_success"] is not None
+    metrics = httpx.get(served.url + "/metrics").text
+    assert 'twilight_tool_calls_total{outcome="ok",tool="price"}' in metrics
+    assert 'twilight_tool_calls_total{outcome="PARAMETER",tool="price"}' in metrics
+    assert 'twilight_upstream_calls_total{dataset="daily",outcome="ok",provider="tushare"}' in metrics
+    assert 'twilight_store_lookups_total{dataset="daily",outcome="hit"}' in metrics
+    assert "twilight_tool_latency_seconds_bucket" in metrics
+
+
+def test_logs_are_json_with_request_ids_and_no_secrets(served: Served) -> None:
+    httpx.get(served.url + "/healthz", headers={"X-Request-ID": "probe-42"})
+    time.sleep(0.2)
+    logs = served.logs()
+    assert served.token not in logs and "test-token" not in logs
+    lines = [json.loads(line) for line in logs.splitlines() if line.startswith("{")]
+    http_lines = [line for line in lines if line.get("event") == "http"]
+    assert http_lines and all(line.get("request_id") for line in http_lines)
+    assert any(line["request_id"] == "probe-42" for line in http_lines)
+
+
+async def test_stdio_runs_as_the_local_operator(served: Served) -> None:
+    env = {**served.env, "TWILIGHT_HOME": served.env["TWILIGHT_HOME"] + "-stdio"}
+    params = StdioServerParameters(command=TWILIGHT, args=["serve", "--transport", "stdio"], env=env)
+    async with Client(params) as client:
+        body = _envelope(await client.call_tool("price", {"code": "000858.SZ", "trade_date": "2024-06-20"}))
+    assert body["ts_code"] == "000858.SZ" and body["close_raw"] > 0
