@@ -42,7 +42,8 @@ class TradingCalendar:
         return self._clock.now() - fetched < _CURRENT_YEAR_TTL
 
     def _read(self, year: int) -> dict[dt.date, bool]:
-        rows = self._store.query(
+        rows = self._store.read(
+            ("norm_trade_cal",),
             "SELECT cal_date, is_open FROM norm_trade_cal WHERE exchange = ? AND cal_date BETWEEN ? AND ?",
             (EXCHANGE, dt.date(year, 1, 1), dt.date(year, 12, 31)),
         )

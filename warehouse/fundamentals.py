@@ -41,14 +41,14 @@ class Dated(Generic[T]):
 
 class FundamentalsService(DatasetReader):
     def _valuation(self, code: str, day: dt.date) -> Dated[Valuation] | None:
-        rows = self._store.query(_VALUATION_SQL, (code, day, TUSHARE))
+        rows = self._store.read(("norm_daily_basic",), _VALUATION_SQL, (code, day, TUSHARE))
         if not rows:
             return None
         *values, fetched = rows[0]
         return Dated(Valuation(*values), utc_aware(fetched), TUSHARE)
 
     def _indicators(self, code: str, period: dt.date) -> Dated[FinancialIndicators] | None:
-        rows = self._store.query(_INDICATOR_SQL, (code, period, TUSHARE))
+        rows = self._store.read(("norm_fina_indicator",), _INDICATOR_SQL, (code, period, TUSHARE))
         if not rows:
             return None
         *values, fetched = rows[0]

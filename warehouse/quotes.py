@@ -41,21 +41,23 @@ class Quote:
 class QuoteService(DatasetReader):
     # -- store reads -------------------------------------------------------------------------
     def _bar(self, code: str, day: dt.date) -> tuple[DailyBar, dt.datetime] | None:
-        rows = self._store.query(_BAR_SQL, (code, day, TUSHARE))
+        rows = self._store.read(("norm_daily",), _BAR_SQL, (code, day, TUSHARE))
         if not rows:
             return None
         *values, fetched = rows[0]
         return DailyBar(*values), utc_aware(fetched)
 
     def _latest_bar_day(self, code: str, on_or_before: dt.date) -> dt.date | None:
-        rows = self._store.query(
+        rows = self._store.read(
+            ("norm_daily",),
             "SELECT max(trade_date) FROM norm_daily WHERE ts_code = ? AND trade_date <= ? AND source = ?",
             (code, on_or_before, TUSHARE),
         )
         return rows[0][0] if rows else None
 
     def _factors(self, code: str, day: dt.date) -> tuple[float | None, float | None, dt.date | None]:
-        rows = self._store.query(
+        rows = self._store.read(
+            ("norm_adj_factor",),
             "SELECT (SELECT adj_factor FROM norm_adj_factor WHERE ts_code = $1 AND trade_date = $2"
             " AND source = $3), f.adj_factor, f.trade_date FROM (SELECT 1) LEFT JOIN"
             " (SELECT adj_factor, trade_date FROM norm_adj_factor WHERE ts_code = $1 AND source = $3"
