@@ -41,8 +41,13 @@ def _iso(when: dt.datetime) -> str:
     return when.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
-def _a_share(code: str) -> Symbol:
-    symbol = parse_code(code)
+def _text(value: str | int | None) -> str | None:
+    """Clients that parse `key=value` as JSON (the MCP Inspector CLI) send 600519 and 20240620 as numbers."""
+    return f"{value:06d}" if isinstance(value, int) else value
+
+
+def _a_share(code: str | int) -> Symbol:
+    symbol = parse_code(_text(code) or "")
     if symbol.market != "cn":
         raise InvalidArgument(
             "code",
@@ -126,9 +131,9 @@ def register(server: object, rt: Runtime) -> None:
     add_tool = server.add_tool  # type: ignore[attr-defined]
 
     async def price(
-        code: Annotated[str, Field(description="A-share code: 600519, 600519.SH, sh600519 or 600519.SS")],
+        code: Annotated[str | int, Field(description="A-share code: 600519, 600519.SH, sh600519 or 600519.SS")],
         trade_date: Annotated[
-            str | None,
+            str | int | None,
             Field(description="YYYYMMDD or YYYY-MM-DD; omit for the latest trading day with a bar"),
         ] = None,
     ) -> Annotated[CallToolResult, PriceEnvelope]:
@@ -138,20 +143,20 @@ def register(server: object, rt: Runtime) -> None:
 
         async def body(tool_call_id: str, attempts: Attempts) -> BaseModel:
             symbol = _a_share(code)
-            day = parse_date(trade_date, "trade_date", today=rt.clock.today()) if trade_date else None
+            day = parse_date(str(trade_date), "trade_date", today=rt.clock.today()) if trade_date else None
             quote = await rt.quotes.quote(symbol.code, day, attempts, tool_call_id)
             return envelope(rt, quote, tool_call_id)
 
         return await _answer(rt, "price", body)
 
     async def fundamentals(
-        code: Annotated[str, Field(description="A-share code: 600519, 600519.SH, sh600519 or 600519.SS")],
+        code: Annotated[str | int, Field(description="A-share code: 600519, 600519.SH, sh600519 or 600519.SS")],
         period: Annotated[
-            str | None,
+            str | int | None,
             Field(description="Report period end, e.g. 20240630 or 2024-06-30; omit for the latest report"),
         ] = None,
         trade_date: Annotated[
-            str | None, Field(description="Valuation date (YYYYMMDD or YYYY-MM-DD); omit for the latest")
+            str | int | None, Field(description="Valuation date (YYYYMMDD or YYYY-MM-DD); omit for the latest")
         ] = None,
     ) -> Annotated[CallToolResult, FundamentalsAnswer]:
         """Valuation (P/E, P/E TTM, P/B, P/S, dividend yield, market values) and financial indicators
@@ -161,8 +166,8 @@ def register(server: object, rt: Runtime) -> None:
         async def body(tool_call_id: str, attempts: Attempts) -> BaseModel:
             symbol = _a_share(code)
             today = rt.clock.today()
-            day = parse_date(trade_date, "trade_date", today=today) if trade_date else None
-            end = parse_date(period, "period", today=today) if period else None
+            day = parse_date(str(trade_date), "trade_date", today=today) if trade_date else None
+            end = parse_date(str(period), "period", today=today) if period else None
             if end is not None and (end.month, end.day) not in ((3, 31), (6, 30), (9, 30), (12, 31)):
                 raise InvalidArgument(
                     "period", f"period {end} is not a quarter end", "use 0331, 0630, 0930 or 1231 of a year"

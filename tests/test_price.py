@@ -191,3 +191,12 @@ async def test_tools_list_has_output_schema_and_read_only(make_runtime: RuntimeF
     assert price.output_schema is not None
     assert ENVELOPE_FIELDS | {"units", "cite"} <= set(price.output_schema["properties"])
     assert price.annotations is not None and price.annotations.read_only_hint is True
+
+
+async def test_numbers_are_accepted_where_clients_json_parse_arguments(make_runtime: RuntimeFactory) -> None:
+    """The MCP Inspector CLI turns code=600519 and trade_date=20240620 into JSON numbers."""
+    rt = make_runtime()
+    body = (await call(rt, "price", code=600519, trade_date=20240620)).structured_content
+    assert body is not None and body["ts_code"] == "600519.SH" and body["close_raw"] == 1500.1
+    body = (await call(rt, "price", code=858, trade_date=20240620)).structured_content
+    assert body is not None and body["ts_code"] == "000858.SZ"
