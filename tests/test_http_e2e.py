@@ -128,6 +128,13 @@ def test_revoked_token_is_403_while_the_server_runs(served: Served) -> None:
     assert {"user": "leaver"}.items() <= next(r for r in json.loads(listing.stdout) if r["user"] == "leaver").items()
 
 
+def test_unknown_host_header_is_refused(served: Served) -> None:
+    """DNS-rebinding protection: only loopback and TWILIGHT_ALLOWED_HOSTS may name the server."""
+    headers = {"Authorization": f"Bearer {served.token}", "Host": "attacker.example"}
+    response = httpx.post(served.url + "/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"}, headers=headers)
+    assert response.status_code == 421
+
+
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
 def test_probing_mcp_is_json_not_html(served: Served, method: str) -> None:
     for headers in ({}, {"Authorization": f"Bearer {served.token}"}):
