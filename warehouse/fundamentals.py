@@ -56,11 +56,8 @@ class FundamentalsService(DatasetReader):
 
     def _valuation_fresh(self, code: str, day: dt.date) -> bool:
         found = self._valuation(code, day)
-        if found is not None and found.value.trade_date == day:
-            expires = self._clock.expires_at(day, found.fetched_at)
-            if expires is None or self._clock.now() < expires:
-                return True
-        return self._final_coverage("daily_basic", code, day)
+        on_day = found is not None and found.value.trade_date == day
+        return self._day_fresh("daily_basic", code, day, found.fetched_at if found and on_day else None)
 
     def _reports_fresh(self, code: str, start: dt.date, through: dt.date) -> bool:
         for day in (start, through):
@@ -74,12 +71,10 @@ class FundamentalsService(DatasetReader):
     ) -> Dated[Valuation]:
         """The valuation on `day`, or on the latest trading day that has one."""
         target = day or await self._calendar.latest_final_day()
+        await self._ensure_window(
+            attempts, daily_basic, code, target, lambda: self._valuation_fresh(code, target), request_id
+        )
         start = target - self._lookback
-        await self._ensure(
-            attempts, "daily_basic", ("daily_basic", code, target),
-            lambda: self._valuation_fresh(code, target),
-            lambda: self._fetch(daily_basic, code, start, target, request_id),
-        )  # fmt: skip
         found = self._valuation(code, target)
         if found is None or found.value.trade_date < start:
             raise InvalidArgument(

@@ -69,11 +69,7 @@ class QuoteService(DatasetReader):
     # -- freshness ---------------------------------------------------------------------------
     def _bar_fresh(self, code: str, day: dt.date) -> bool:
         found = self._bar(code, day)
-        if found is not None:
-            expires = self._clock.expires_at(day, found[1])
-            if expires is None or self._clock.now() < expires:
-                return True
-        return self._final_coverage("daily", code, day)
+        return self._day_fresh("daily", code, day, found[1] if found else None)
 
     def _factors_fresh(self, code: str, day: dt.date, latest: dt.date) -> bool:
         return self._final_coverage("adj_factor", code, day) and self._final_coverage("adj_factor", code, latest)
@@ -123,12 +119,7 @@ class QuoteService(DatasetReader):
         )
 
     async def _require_bar(self, code: str, day: dt.date, attempts: Attempts, request_id: str | None) -> None:
-        start = day - self._lookback
-        await self._ensure(
-            attempts, "daily", ("daily", code, day),
-            lambda: self._bar_fresh(code, day),
-            lambda: self._fetch(daily, code, start, day, request_id),
-        )  # fmt: skip
+        await self._ensure_window(attempts, daily, code, day, lambda: self._bar_fresh(code, day), request_id)
         if self._bar(code, day) is not None:
             return
         is_open, _ = await self._calendar.is_open_or_weekday(day)
@@ -152,12 +143,9 @@ class QuoteService(DatasetReader):
         candidate = await self._calendar.latest_open_on_or_before(today)
         if candidate == today and self._clock.now() < self._clock.close_of(today):
             candidate = await self._calendar.latest_open_on_or_before(today - dt.timedelta(days=1))
-        start = candidate - self._lookback
-        await self._ensure(
-            attempts, "daily", ("daily", code, candidate),
-            lambda: self._bar_fresh(code, candidate),
-            lambda: self._fetch(daily, code, start, candidate, request_id),
-        )  # fmt: skip
+        await self._ensure_window(
+            attempts, daily, code, candidate, lambda: self._bar_fresh(code, candidate), request_id
+        )
         latest = self._latest_bar_day(code, candidate)
         if latest is None:
             await self._ensure(

@@ -57,11 +57,29 @@ class DatasetReader:
         fetched = self._store.covered_at(dataset, code, day)
         return fetched is not None and self._clock.is_final(day, fetched)
 
+    def _day_fresh(self, dataset: str, code: str, day: dt.date, row_fetched_at: dt.datetime | None) -> bool:
+        """A stored row of `day` that has not expired, or a final fetch of `day` that found none."""
+        if row_fetched_at is not None:
+            expires = self._clock.expires_at(day, row_fetched_at)
+            if expires is None or self._clock.now() < expires:
+                return True
+        return self._final_coverage(dataset, code, day)
+
     def _fetch(self, module: Any, code: str, start: dt.date, end: dt.date, request_id: str | None) -> None:
         """Fetch one dataset window for a code and load it (runs in a worker thread)."""
         raw = self._tushare.query(module.API, module.translate_query(code, start, end), request_id)
         rows = module.translate_result(self._tushare.frame(raw))
         self._store.load(module.TABLE, rows, raw, Coverage(module.API, code, start, end))
+
+    async def _ensure_window(
+        self, attempts: Attempts, module: Any, code: str, day: dt.date, fresh: Any, request_id: str | None
+    ) -> None:
+        """Make `fresh()` true by fetching the lookback window of `module`'s dataset that ends on `day`."""
+        start = day - self._lookback
+        await self._ensure(
+            attempts, module.API, (module.API, code, day), fresh,
+            lambda: self._fetch(module, code, start, day, request_id),
+        )  # fmt: skip
 
     async def _ensure(self, attempts: Attempts, dataset: str, key: tuple[Any, ...], fresh: Any, fetch: Any) -> None:
         """Single-flight fetch-on-miss, logging where the answer came from."""
