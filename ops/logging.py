@@ -22,7 +22,7 @@ _RAW_TOKEN = re.compile(r"\btd_[A-Za-z0-9_-]{20,}\b")
 
 def _scrub(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key, value in list(event.items()):
-        if _SECRET_KEYS.search(key) and key not in ("token_user", "tokens"):
+        if _SECRET_KEYS.search(key):
             event[key] = "[redacted]"
         elif isinstance(value, str):
             event[key] = _RAW_TOKEN.sub("[redacted]", _BEARER.sub(r"\1[redacted]", value))
