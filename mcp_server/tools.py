@@ -18,23 +18,13 @@ from pydantic import BaseModel, Field
 from citation.models import Attempt, Cite, Claim, FundamentalsAnswer, Pong, PriceEnvelope, Units
 from mcp_server.errors import from_exception
 from mcp_server.runtime import SERVED_BY, Runtime
-from providers.models import INDICATOR_FIELDS, VALUATION_FIELDS
+from providers.models import INDICATOR_UNITS, VALUATION_UNITS
 from providers.symbols import InvalidArgument, Symbol, parse_code, parse_date
 from warehouse.quotes import Quote
 from warehouse.reading import Attempts
 
 log = structlog.get_logger("mcp_server.tools")
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
-
-_UNITS = {
-    "pe": "ratio", "pe_ttm": "ratio", "pb": "ratio", "ps": "ratio", "ps_ttm": "ratio",
-    "dv_ratio": "percent", "dv_ttm": "percent", "turnover_rate": "percent",
-    "total_share": "ten_thousand_shares", "float_share": "ten_thousand_shares",
-    "total_mv": "ten_thousand_CNY", "circ_mv": "ten_thousand_CNY",
-    "eps": "CNY_per_share", "bps": "CNY_per_share", "roe": "percent", "roa": "percent",
-    "grossprofit_margin": "percent", "netprofit_margin": "percent", "debt_to_assets": "percent",
-    "current_ratio": "ratio", "or_yoy": "percent", "netprofit_yoy": "percent",
-}  # fmt: skip
 
 
 def _iso(when: dt.datetime) -> str:
@@ -175,18 +165,18 @@ def register(server: object, rt: Runtime) -> None:
             valuation = await rt.fundamentals.valuation(symbol.code, day, attempts, tool_call_id)
             reports = await rt.fundamentals.indicators(symbol.code, end, attempts, tool_call_id)
             claims: list[Claim] = []
-            for dated, fields, when in (
-                (valuation, VALUATION_FIELDS, valuation.value.trade_date),
-                (reports, INDICATOR_FIELDS, reports.value.end_date),
+            for dated, units, when in (
+                (valuation, VALUATION_UNITS, valuation.value.trade_date),
+                (reports, INDICATOR_UNITS, reports.value.end_date),
             ):
                 cite = _cite(tool_call_id, dated.fetched_at, attempts)
-                for metric in fields:
+                for metric, unit in units.items():
                     value = getattr(dated.value, metric)
                     claims.append(
                         Claim(
                             metric=metric,
                             value=None if value is None or value != value else float(value),
-                            unit=_UNITS[metric],
+                            unit=unit,
                             period_or_date=when.isoformat(),
                             cite=cite,
                         )

@@ -25,21 +25,6 @@ class DailyBar:
 
 
 @dataclass(frozen=True, slots=True)
-class AdjFactor:
-    ts_code: str
-    trade_date: dt.date
-    adj_factor: float
-
-
-@dataclass(frozen=True, slots=True)
-class TradeDay:
-    exchange: str
-    cal_date: dt.date
-    is_open: bool
-    pretrade_date: dt.date | None
-
-
-@dataclass(frozen=True, slots=True)
 class Valuation:
     """One row of tushare `daily_basic`; shares in 10k, market values in 10k CNY, ratios plain."""
 
@@ -79,11 +64,17 @@ class FinancialIndicators:
     netprofit_yoy: float | None
 
 
-VALUATION_FIELDS = (
-    "pe", "pe_ttm", "pb", "ps", "ps_ttm", "dv_ratio", "dv_ttm",
-    "total_share", "float_share", "total_mv", "circ_mv", "turnover_rate",
-)  # fmt: skip
-INDICATOR_FIELDS = (
-    "eps", "bps", "roe", "roa", "grossprofit_margin", "netprofit_margin",
-    "debt_to_assets", "current_ratio", "or_yoy", "netprofit_yoy",
-)  # fmt: skip
+# Unit of every metric, in the dataclasses' field order (SELECTs and constructors rely on it).
+VALUATION_UNITS = {
+    "pe": "ratio", "pe_ttm": "ratio", "pb": "ratio", "ps": "ratio", "ps_ttm": "ratio",
+    "dv_ratio": "percent", "dv_ttm": "percent",
+    "total_share": "ten_thousand_shares", "float_share": "ten_thousand_shares",
+    "total_mv": "ten_thousand_CNY", "circ_mv": "ten_thousand_CNY", "turnover_rate": "percent",
+}  # fmt: skip
+INDICATOR_UNITS = {
+    "eps": "CNY_per_share", "bps": "CNY_per_share", "roe": "percent", "roa": "percent",
+    "grossprofit_margin": "percent", "netprofit_margin": "percent", "debt_to_assets": "percent",
+    "current_ratio": "ratio", "or_yoy": "percent", "netprofit_yoy": "percent",
+}  # fmt: skip
+VALUATION_FIELDS = tuple(VALUATION_UNITS)
+INDICATOR_FIELDS = tuple(INDICATOR_UNITS)
