@@ -6,8 +6,13 @@
      ├── PermissionDenied        the token lacks points/permission for this dataset
      ├── RateLimited             per-minute quota hit (retry_after seconds)
      │    └── DailyQuotaExhausted per-day quota hit (retry after midnight Asia/Shanghai)
-     ├── UpstreamUnavailable     network error, timeout, HTTP 5xx, circuit open  (transient)
-     └── BadPayload              a response we cannot trust (not JSON, missing fields, wrong units)
+     ├── UpstreamUnavailable     network error, timeout, HTTP 5xx  (transient)
+     │    └── CircuitOpen         too many consecutive failures: not asked until retry_after
+     ├── BadPayload              a response we cannot trust (not JSON, missing fields, wrong units)
+     ├── NoData                  the upstream answered, with no rows for the question
+     └── AllProvidersFailed      every provider able to answer was tried; `failures` says why
+
+The composer moves to the next provider on any of these but AllProvidersFailed.
 
 Only `UpstreamUnavailable` is retried in place; `RateLimited` is surfaced with its wait,
 because sleeping through a per-minute window inside a tool call would stall the agent.
@@ -51,5 +56,31 @@ class UpstreamUnavailable(ProviderError):
     pass
 
 
+class CircuitOpen(UpstreamUnavailable):
+    def __init__(self, message: str, *, provider: str, dataset: str, retry_after: int) -> None:
+        super().__init__(message, provider=provider, dataset=dataset)
+        self.retry_after = retry_after
+
+
 class BadPayload(ProviderError):
     pass
+
+
+class NoData(ProviderError):
+    pass
+
+
+class AllProvidersFailed(ProviderError):
+    """Raised by the composer; the category of the tool error follows the failures' classes."""
+
+    def __init__(self, message: str, *, dataset: str, failures: list[ProviderError]) -> None:
+        super().__init__(message, provider="composer", dataset=dataset)
+        self.failures = failures
+
+    @property
+    def retry_after(self) -> int | None:
+        """The shortest wait after which some provider may answer, when all were only throttled."""
+        waits = [getattr(f, "retry_after", None) for f in self.failures]
+        if not waits or any(w is None for w in waits):
+            return None
+        return min(w for w in waits if w is not None)

@@ -1,8 +1,10 @@
 """Standard models: the only shapes the store, the tools and the composer ever see.
 
-Units are canonical and fixed here, whichever provider served the numbers: prices in CNY,
+Units are canonical and fixed here, whichever provider served the numbers. A-shares: prices in CNY,
 volume in lots of 100 shares, amount in thousand CNY, share counts in 10k shares and
-market values in 10k CNY (tushare's units). Providers convert at their boundary.
+market values in 10k CNY (tushare's units). Global tickers: prices in their native currency
+(`currency`), volume in shares, no amount. Providers convert at their boundary; `providers.units`
+checks the result.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ class DailyBar:
     low: float
     close: float
     pre_close: float | None
-    vol: float  # lots of 100 shares
-    amount: float  # thousand CNY
+    vol: float  # lots of 100 shares (A-shares); shares (global)
+    amount: float | None  # thousand CNY (A-shares); None where the upstream gives none
+    currency: str = "CNY"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,3 +81,50 @@ INDICATOR_UNITS = {
 }  # fmt: skip
 VALUATION_FIELDS = tuple(VALUATION_UNITS)
 INDICATOR_FIELDS = tuple(INDICATOR_UNITS)
+
+
+@dataclass(frozen=True, slots=True)
+class Instrument:
+    """One listed security (tushare `stock_basic`)."""
+
+    ts_code: str
+    name: str | None
+    area: str | None
+    industry: str | None
+    market: str | None  # 主板 / 创业板 / 科创板 / 北交所
+    list_date: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetSpec:
+    """A dataset's standard columns, as providers must hand them over and the store keeps them."""
+
+    name: str
+    table: str
+    columns: tuple[str, ...]
+    key: tuple[str, ...]  # what identifies a row (never empty); the store adds `source`
+    dates: tuple[str, ...]  # columns typed as dates
+    numbers: tuple[str, ...]  # columns typed as float64 (NaN for missing)
+
+
+_DAY = ("ts_code", "trade_date")
+_BAR_NUMBERS = ("open", "high", "low", "close", "pre_close", "vol", "amount")
+DATASETS: dict[str, DatasetSpec] = {
+    spec.name: spec
+    for spec in (
+        DatasetSpec(
+            "daily", "norm_daily", ("ts_code", "trade_date", *_BAR_NUMBERS, "currency"), _DAY, ("trade_date",),
+            _BAR_NUMBERS,
+        ),
+        DatasetSpec("adj_factor", "norm_adj_factor", ("ts_code", "trade_date", "adj_factor"), _DAY,
+                    ("trade_date",), ("adj_factor",)),
+        DatasetSpec("trade_cal", "norm_trade_cal", ("exchange", "cal_date", "is_open", "pretrade_date"),
+                    ("exchange", "cal_date"), ("cal_date", "pretrade_date"), ()),
+        DatasetSpec("daily_basic", "norm_daily_basic", ("ts_code", "trade_date", "close", *VALUATION_FIELDS),
+                    _DAY, ("trade_date",), ("close", *VALUATION_FIELDS)),
+        DatasetSpec("fina_indicator", "norm_fina_indicator", ("ts_code", "ann_date", "end_date", *INDICATOR_FIELDS),
+                    ("ts_code", "end_date"), ("end_date", "ann_date"), INDICATOR_FIELDS),
+        DatasetSpec("stock_basic", "norm_stock_basic", ("ts_code", "name", "area", "industry", "market", "list_date"),
+                    ("ts_code",), ("list_date",), ()),
+    )
+}  # fmt: skip

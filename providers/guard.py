@@ -1,0 +1,165 @@
+"""Quota-aware upstream calls: a token bucket, bounded retries with backoff, a circuit breaker.
+
+Every request a provider makes goes through its `Guard`, in this order:
+
+1. the bucket: `rate` requests per minute with a burst of `burst`; a caller waits for a
+   token when one comes within `max_wait` seconds, else gets `RateLimited` with the wait;
+2. the breaker: open after `failures` consecutive failed requests, it refuses at once
+   (`CircuitOpen`) until `cooldown` seconds have passed; then one trial request decides
+   whether it closes again or stays open for another cooldown;
+3. the request itself, retried in place on `UpstreamUnavailable` only (`tries` in all,
+   sleeping `backoff`, then twice that, ...). Other errors are answers, not accidents.
+
+A failure, for the breaker, is a request that ended in `UpstreamUnavailable` or `BadPayload`:
+a rate limit or a missing permission says nothing about the upstream's health.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from providers.errors import BadPayload, CircuitOpen, RateLimited, UpstreamUnavailable
+
+T = TypeVar("T")
+Monotonic = Callable[[], float]
+Sleep = Callable[[float], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    rate: float = 120.0  # requests per minute
+    burst: int = 10
+    max_wait: float = 1.0  # seconds a caller may wait for a token
+    tries: int = 3
+    backoff: float = 0.5
+    failures: int = 5  # consecutive failed requests that open the breaker
+    cooldown: float = 60.0  # seconds the breaker stays open
+
+
+class TokenBucket:
+    def __init__(self, rate_per_minute: float, burst: int, now: Monotonic) -> None:
+        self._rate = rate_per_minute / 60.0
+        self._capacity = float(max(1, burst))
+        self._tokens = self._capacity
+        self._now = now
+        self._stamp = now()
+        self._lock = threading.Lock()
+
+    def reserve(self) -> float:
+        """Take a token; the seconds to wait before using it (0 when one was in the bucket)."""
+        with self._lock:
+            now = self._now()
+            self._tokens = min(self._capacity, self._tokens + (now - self._stamp) * self._rate)
+            self._stamp = now
+            self._tokens -= 1
+            return 0.0 if self._tokens >= 0 else -self._tokens / self._rate
+
+    def give_back(self) -> None:
+        with self._lock:
+            self._tokens = min(self._capacity, self._tokens + 1)
+
+
+class CircuitBreaker:
+    def __init__(self, failures: int, cooldown: float, now: Monotonic) -> None:
+        self._threshold = failures
+        self._cooldown = cooldown
+        self._now = now
+        self._consecutive = 0
+        self._opened_at: float | None = None
+        self._trial = False
+        self._lock = threading.Lock()
+
+    @property
+    def state(self) -> str:
+        with self._lock:
+            if self._opened_at is None:
+                return "closed"
+            return "half_open" if self._now() - self._opened_at >= self._cooldown else "open"
+
+    def admit(self) -> float:
+        """0 if a request may go now, else the seconds until the breaker lets one through."""
+        with self._lock:
+            if self._opened_at is None:
+                return 0.0
+            waited = self._now() - self._opened_at
+            if waited < self._cooldown or self._trial:
+                return max(1.0, self._cooldown - waited)
+            self._trial = True  # one request tests the upstream; the others still wait
+            return 0.0
+
+    def record(self, ok: bool) -> None:
+        with self._lock:
+            self._trial = False
+            if ok:
+                self._consecutive = 0
+                self._opened_at = None
+                return
+            self._consecutive += 1
+            if self._opened_at is not None or self._consecutive >= self._threshold:
+                self._opened_at = self._now()
+
+
+class Guard:
+    def __init__(
+        self,
+        provider: str,
+        limits: Limits,
+        *,
+        now: Monotonic = time.monotonic,
+        sleep: Sleep = time.sleep,
+    ) -> None:
+        self.provider = provider
+        self.limits = limits
+        self.bucket = TokenBucket(limits.rate, limits.burst, now)
+        self.breaker = CircuitBreaker(limits.failures, limits.cooldown, now)
+        self._sleep = sleep
+
+    def run(self, dataset: str, request: Callable[[], T], observe: Callable[[str], None]) -> T:
+        """One logical call: admitted, throttled and retried as the module docstring says."""
+        delay = self.limits.backoff
+        for attempt in range(1, self.limits.tries + 1):
+            wait = self.bucket.reserve()
+            if wait > self.limits.max_wait:
+                self.bucket.give_back()
+                observe("Throttled")
+                raise RateLimited(
+                    f"{self.provider} request budget ({self.limits.rate:g}/min) is spent for now",
+                    provider=self.provider,
+                    dataset=dataset,
+                    retry_after=max(1, math.ceil(wait)),
+                )
+            refused = self.breaker.admit()
+            if refused:
+                self.bucket.give_back()
+                observe("CircuitOpen")
+                raise CircuitOpen(
+                    f"{self.provider} is failing: not asked for {math.ceil(refused)} s (circuit breaker open)",
+                    provider=self.provider,
+                    dataset=dataset,
+                    retry_after=math.ceil(refused),
+                )
+            if wait:
+                self._sleep(wait)
+            try:
+                result = request()
+            except (UpstreamUnavailable, BadPayload) as exc:
+                self.breaker.record(ok=False)
+                observe(type(exc).__name__)
+                if isinstance(exc, UpstreamUnavailable) and attempt < self.limits.tries:
+                    self._sleep(delay)
+                    delay *= 2
+                    continue
+                raise
+            except Exception as exc:
+                self.breaker.record(ok=True)
+                observe(type(exc).__name__)
+                raise
+            self.breaker.record(ok=True)
+            observe("ok")
+            return result
+        raise AssertionError("unreachable: the loop returns or raises")
