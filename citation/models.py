@@ -13,11 +13,13 @@ MarketState = Literal["pre_open", "open", "lunch_break", "closing", "closed", "c
 
 
 class Units(BaseModel):
+    """A-share defaults; a global ticker's prices are in its own currency and its volume in shares."""
+
     price: str = "CNY"
     volume: str = "lots_100shares"
-    amount: str = "thousand_CNY"
-    share_count: str = "ten_thousand_shares"
-    market_cap: str = "ten_thousand_CNY"
+    amount: str | None = "thousand_CNY"
+    share_count: str | None = "ten_thousand_shares"
+    market_cap: str | None = "ten_thousand_CNY"
 
 
 class Attempt(BaseModel):
@@ -54,8 +56,8 @@ class PriceEnvelope(BaseModel):
     open_raw: float
     high_raw: float
     low_raw: float
-    volume: float = Field(description="lots of 100 shares")
-    amount: float = Field(description="thousand CNY")
+    volume: float = Field(description="lots of 100 shares (A-shares) or shares (global tickers); see units")
+    amount: float | None = Field(description="thousand CNY (A-shares); null where the source gives none")
     adj_factor: float | None
     adj_factor_latest: float | None
     as_of: str = Field(description="When the numbers were fetched from upstream (UTC ISO 8601).")

@@ -12,9 +12,11 @@ from typing import Any
 from mcp_types import CallToolResult, TextContent
 
 from providers.errors import (
+    AllProvidersFailed,
     AuthFailed,
     BadPayload,
     CredentialsMissing,
+    NoData,
     PermissionDenied,
     ProviderError,
     RateLimited,
@@ -59,10 +61,14 @@ class ToolFailure(Exception):
 
 
 _REMEDIES: dict[type[ProviderError], tuple[str, str]] = {
-    CredentialsMissing: ("AUTH", "set TUSHARE_TOKEN in the server's environment (a token from tushare.pro)"),
+    CredentialsMissing: (
+        "AUTH",
+        "set the credential the message names in the server's environment (TUSHARE_TOKEN: a token from tushare.pro)",
+    ),
     AuthFailed: ("AUTH", "the server's TUSHARE_TOKEN was rejected: replace it with a valid token"),
     PermissionDenied: ("AUTH", "the server's tushare token lacks the points for this dataset: upgrade it"),
     UpstreamUnavailable: ("SERVICE", "the upstream is down or slow: try again in a minute"),
+    NoData: ("SERVICE", "the source has no rows for this question: check the code and the date"),
     BadPayload: (
         "SERVICE",
         "the upstream answered something unusable: try again later; operators see the log",
@@ -76,6 +82,8 @@ def from_exception(exc: BaseException, attempts: list[dict[str, Any]] | None = N
         return exc
     if isinstance(exc, InvalidArgument):
         return ToolFailure("PARAMETER", str(exc), exc.remedy, argument=exc.argument, attempts=attempts)
+    if isinstance(exc, AllProvidersFailed):
+        return _all_failed(exc, attempts)
     if isinstance(exc, RateLimited):
         return ToolFailure(
             "RATE_LIMIT",
@@ -92,5 +100,31 @@ def from_exception(exc: BaseException, attempts: list[dict[str, Any]] | None = N
         "UNKNOWN",
         "internal error while answering; it has been logged",
         "try again; if it persists, report the tool_call_id to the operator",
+        attempts=attempts,
+    )
+
+
+def _all_failed(exc: AllProvidersFailed, attempts: list[dict[str, Any]] | None) -> ToolFailure:
+    """Every provider failed: name each one's reason; share their category when they all agree."""
+    if not exc.failures:
+        return ToolFailure(
+            "SERVICE",
+            str(exc),
+            "no configured provider covers this: check the code, or add a provider to TWILIGHT_PROVIDER_ORDER",
+            attempts=attempts,
+        )
+    reasons = "; ".join(f"{f.provider}: {type(f).__name__} ({f})" for f in exc.failures)
+    message = f"every provider failed for {exc.dataset}: {reasons}"
+    each = [from_exception(f) for f in exc.failures]
+    categories = {f.category for f in each}
+    if len(categories) == 1 and "UNKNOWN" not in categories:
+        category = categories.pop()
+        wait = exc.retry_after if category == "RATE_LIMIT" else None
+        remedy = f"wait {wait} s and call again" if wait is not None else each[0].remedy
+        return ToolFailure(category, message, remedy, retry_after=wait, attempts=attempts)
+    return ToolFailure(
+        "SERVICE",
+        message,
+        "the upstream sources are down or refusing: try again in a minute; `attempts` lists each one tried and why",
         attempts=attempts,
     )

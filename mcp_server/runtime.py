@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from ops import __version__
 from ops.metrics import Metrics
 from ops.settings import Settings
+from providers.composer import Composer
 from providers.health import ProviderHealth
-from providers.tushare.client import NAME as TUSHARE
-from providers.tushare.client import TushareClient
+from providers.registry import build_composer
 from provisioning.accounts import make_engine
 from provisioning.tokens import TokenStore
 from warehouse.calendar import TradingCalendar
@@ -29,6 +29,7 @@ class Runtime:
     metrics: Metrics
     health: ProviderHealth
     store: Warehouse
+    composer: Composer
     clock: MarketClock
     quotes: QuoteService
     fundamentals: FundamentalsService
@@ -41,28 +42,21 @@ class Runtime:
         metrics = Metrics()
         health = ProviderHealth()
         store = Warehouse(settings.warehouse_path)
-        token = settings.tushare_token.get_secret_value() if settings.tushare_token else None
-        tushare = TushareClient(
-            token,
-            settings.tushare_api_url,
-            timeout=settings.upstream_timeout,
-            tries=settings.upstream_tries,
-            backoff=settings.upstream_backoff,
-            health=health,
-            observe=lambda dataset, outcome: metrics.upstream(TUSHARE, dataset, outcome),
-            clock=clock,
-        )
+        composer = build_composer(settings, health, metrics, clock)
         market = MarketClock(clock, parse_hhmm(settings.bar_final_time))
         flight = SingleFlight(metrics)
-        calendar = TradingCalendar(store, tushare, flight, market)
-        parts = (store, tushare, calendar, flight, market, settings.lookback_days)
+        calendar = TradingCalendar(store, composer, flight, market)
+        parts = (store, composer, calendar, flight, market, settings.lookback_days)
+        quotes = QuoteService(*parts)
+        quotes.cross_check_sources = tuple(settings.cross_check)
         return cls(
             settings=settings,
             metrics=metrics,
             health=health,
             store=store,
+            composer=composer,
             clock=market,
-            quotes=QuoteService(*parts),
+            quotes=quotes,
             fundamentals=FundamentalsService(*parts),
             tokens=TokenStore(make_engine(settings.accounts_url)),
             started_at=dt.datetime.now(dt.UTC),

@@ -15,13 +15,13 @@ import structlog
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
+from citation.attempts import Attempts
 from citation.models import Attempt, Cite, Claim, FundamentalsAnswer, Pong, PriceEnvelope, Units
 from mcp_server.errors import from_exception
 from mcp_server.runtime import SERVED_BY, Runtime
 from providers.models import INDICATOR_UNITS, VALUATION_UNITS
 from providers.symbols import InvalidArgument, Symbol, parse_code, parse_date
 from warehouse.quotes import Quote
-from warehouse.reading import Attempts
 
 log = structlog.get_logger("mcp_server.tools")
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
@@ -41,10 +41,16 @@ def _a_share(code: str | int) -> Symbol:
     if symbol.market != "cn":
         raise InvalidArgument(
             "code",
-            f"{symbol.code} is not an A-share code; global tickers are not served yet",
-            "ask for an A-share code such as 600519 or 000858.SZ",
+            f"{symbol.code} is not an A-share code; fundamentals cover A-shares only",
+            "ask for an A-share code such as 600519 or 000858.SZ, or use `price` for global tickers",
         )
     return symbol
+
+
+def _units(quote: Quote) -> Units:
+    if quote.market == "cn":
+        return Units()
+    return Units(price=quote.bar.currency, volume="shares", amount=None, share_count=None, market_cap=None)
 
 
 async def _answer(rt: Runtime, tool: str, body: Callable[[str, Attempts], Awaitable[BaseModel]]) -> CallToolResult:
@@ -83,7 +89,7 @@ def _cite(tool_call_id: str, fetched_at: dt.datetime, attempts: Attempts, **extr
 def envelope(rt: Runtime, quote: Quote, tool_call_id: str) -> PriceEnvelope:
     bar = quote.bar
     factor, latest = quote.adj_factor, quote.adj_factor_latest
-    hfq = round(bar.close * factor, 4) if factor is not None else None
+    hfq = round(bar.close * factor, 4) if factor is not None and quote.hfq_defined else None
     qfq = round(bar.close * factor / latest, 4) if factor is not None and latest else None
     now = rt.clock.now()
     return PriceEnvelope(
@@ -96,7 +102,7 @@ def envelope(rt: Runtime, quote: Quote, tool_call_id: str) -> PriceEnvelope:
         high_raw=bar.high,
         low_raw=bar.low,
         volume=bar.vol,
-        amount=bar.amount,
+        amount=None if bar.amount is None or bar.amount != bar.amount else bar.amount,
         adj_factor=factor,
         adj_factor_latest=latest,
         as_of=_iso(quote.fetched_at),
@@ -104,7 +110,7 @@ def envelope(rt: Runtime, quote: Quote, tool_call_id: str) -> PriceEnvelope:
         source=quote.source,
         source_chain=quote.attempts.chain,
         market_state=quote.market_state,  # type: ignore[arg-type]
-        units=Units(),
+        units=_units(quote),
         cite=_cite(
             tool_call_id,
             quote.fetched_at,
@@ -112,6 +118,7 @@ def envelope(rt: Runtime, quote: Quote, tool_call_id: str) -> PriceEnvelope:
             adj_factor_latest_date=quote.adj_factor_latest_date.isoformat() if quote.adj_factor_latest_date else None,
             calendar=quote.calendar_basis,
             warnings=list(quote.warnings),
+            cross_check=quote.cross_check,
         ),
     )
 
@@ -121,20 +128,26 @@ def register(server: object, rt: Runtime) -> None:
     add_tool = server.add_tool  # type: ignore[attr-defined]
 
     async def price(
-        code: Annotated[str | int, Field(description="A-share code: 600519, 600519.SH, sh600519 or 600519.SS")],
+        code: Annotated[
+            str | int,
+            Field(
+                description="A-share code (600519, 600519.SH, sh600519, 600519.SS) or a global ticker (AAPL, 0700.HK)"
+            ),
+        ],
         trade_date: Annotated[
             str | int | None,
             Field(description="YYYYMMDD or YYYY-MM-DD; omit for the latest trading day with a bar"),
         ] = None,
     ) -> Annotated[CallToolResult, PriceEnvelope]:
-        """Daily price bar of one A-share, unadjusted plus forward (qfq) and backward (hfq) adjusted
-        close, with volume (lots of 100 shares), amount (thousand CNY), market state and a citation.
-        Quote `cite.tool_call_id` beside every number you use."""
+        """Daily price bar of one A-share or global ticker: unadjusted open/high/low/close plus forward
+        (qfq) and backward (hfq) adjusted close, volume, amount, market state, the source that served
+        it and a citation. Units are in `units` (A-shares: CNY, lots of 100 shares, thousand CNY;
+        global tickers: their currency and shares). Quote `cite.tool_call_id` beside every number."""
 
         async def body(tool_call_id: str, attempts: Attempts) -> BaseModel:
-            symbol = _a_share(code)
+            symbol = parse_code(_text(code) or "")
             day = parse_date(str(trade_date), "trade_date", today=rt.clock.today()) if trade_date else None
-            quote = await rt.quotes.quote(symbol.code, day, attempts, tool_call_id)
+            quote = await rt.quotes.quote(symbol.code, symbol.market, day, attempts, tool_call_id)
             return envelope(rt, quote, tool_call_id)
 
         return await _answer(rt, "price", body)

@@ -57,6 +57,37 @@ class Settings(BaseSettings):
         default="16:00",
         description="Asia/Shanghai time after which a trading day's daily bar is final upstream.",
     )
+    provider_order: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description=(
+            'Providers to try, in order, per "dataset" or "dataset.market", e.g. '
+            '{"daily.cn": ["akshare", "tushare"]}. Default: tushare (with a token), akshare, pytdx for '
+            "A-shares; yahoo for global tickers."
+        ),
+    )
+    rate_limits: dict[str, float] = Field(
+        default_factory=dict,
+        description='Requests per minute per provider, over the defaults {"tushare": 200, "akshare": 60, '
+        '"yahoo": 60, "pytdx": 120}.',
+    )
+    breaker_failures: int = Field(default=5, ge=1, description="Consecutive failed requests that open a breaker.")
+    breaker_cooldown: float = Field(default=60.0, gt=0, description="Seconds an open breaker refuses requests.")
+    eastmoney_url: str | None = Field(
+        default=None, description="Base URL standing in for every Eastmoney host akshare calls (mirror, proxy)."
+    )
+    yahoo_url: str | None = Field(
+        default=None, description="Base URL standing in for every Yahoo Finance host yfinance calls."
+    )
+    tdx_servers: list[str] = Field(
+        default_factory=list,
+        description='TDX quote servers for pytdx, e.g. ["119.147.212.81:7709"]; default public ones.',
+    )
+    cross_check: list[str] = Field(
+        default_factory=list,
+        description='Providers asked for the same A-share close as a second opinion, e.g. ["yahoo"]. '
+        "Costs one extra upstream call per code and window. Rows already stored from a second source are "
+        "compared either way.",
+    )
     lookback_days: int = Field(
         default=30, ge=5, le=400, description="Calendar days fetched before a date, to find the nearest bar."
     )

@@ -22,20 +22,34 @@ from providers.contract import Query
 from providers.errors import AllProvidersFailed, CredentialsMissing, NoData, ProviderError
 from providers.provider import Fetched, Provider
 
-DEFAULT_ORDER = ("tushare", "akshare", "pytdx", "yahoo")
+DEFAULT_ORDER = {"cn": ("tushare", "akshare", "pytdx"), "global": ("yahoo",)}
 
 
 class Composer:
     def __init__(self, providers: Iterable[Provider], order: Mapping[str, list[str]] | None = None) -> None:
-        """`order` maps "dataset" or "dataset.market" to provider names; the rest follow DEFAULT_ORDER."""
+        """`order` maps "dataset" or "dataset.market" to provider names; the rest follow DEFAULT_ORDER.
+
+        A provider left out of an order is not tried for it, though it may still be asked by
+        name (`only`) for a cross-check.
+        """
         self.providers = {p.name: p for p in providers}
         self._order = dict(order or {})
+        self._resolved: dict[tuple[str, str], list[Provider]] = {}
 
     def order(self, dataset: str, market: str) -> list[Provider]:
         """Providers able and configured to answer, in the order they are tried."""
-        names = self._order.get(f"{dataset}.{market}") or self._order.get(dataset) or list(DEFAULT_ORDER)
-        chosen = [self.providers[n] for n in names if n in self.providers]
-        return [p for p in chosen if p.supports(dataset, market) and p.missing is None]
+        key = (dataset, market)
+        cached = self._resolved.get(key)
+        if cached is None:
+            names = self._order.get(f"{dataset}.{market}") or self._order.get(dataset) or DEFAULT_ORDER[market]
+            chosen = [self.providers[n] for n in names if n in self.providers]
+            cached = self._resolved[key] = [p for p in chosen if p.supports(dataset, market) and p.missing is None]
+        return cached
+
+    def can(self, name: str, dataset: str, market: str) -> bool:
+        """Whether the named provider is configured and able to answer, whatever the order."""
+        provider = self.providers.get(name)
+        return provider is not None and provider.missing is None and provider.supports(dataset, market)
 
     def matrix(self) -> dict[str, dict[str, list[str]]]:
         """dataset -> market -> providers in order (the capability matrix as configured)."""
@@ -52,7 +66,7 @@ class Composer:
         """The first useful answer in order (blocking: run it in a worker thread)."""
         candidates = self.order(query.dataset, query.market)
         if only is not None:
-            candidates = [p for p in candidates if p.name == only]
+            candidates = [self.providers[only]] if self.can(only, query.dataset, query.market) else []
         if not candidates:
             raise self._nobody(query, only)
         failures: list[ProviderError] = []

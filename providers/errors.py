@@ -80,7 +80,6 @@ class AllProvidersFailed(ProviderError):
     @property
     def retry_after(self) -> int | None:
         """The shortest wait after which some provider may answer, when all were only throttled."""
-        waits = [getattr(f, "retry_after", None) for f in self.failures]
-        if not waits or any(w is None for w in waits):
-            return None
-        return min(w for w in waits if w is not None)
+        waits: list[int | None] = [getattr(f, "retry_after", None) for f in self.failures]
+        known = [w for w in waits if w is not None]
+        return min(known) if known and len(known) == len(waits) else None

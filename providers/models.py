@@ -83,6 +83,11 @@ VALUATION_FIELDS = tuple(VALUATION_UNITS)
 INDICATOR_FIELDS = tuple(INDICATOR_UNITS)
 
 
+# Sources whose adjustment factors are relative to their latest bar (1 there), not cumulative
+# from listing: qfq (a ratio) is right with them, hfq is not defined.
+RELATIVE_FACTORS = frozenset({"yahoo"})
+
+
 @dataclass(frozen=True, slots=True)
 class Instrument:
     """One listed security (tushare `stock_basic`)."""

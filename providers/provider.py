@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import pandas as pd
 
 from providers import units
-from providers.contract import DatasetModule, Payload, Query, conform
+from providers.contract import Payload, Query, conform
 from providers.errors import BadPayload, ProviderError
 from providers.guard import Guard
 from providers.health import ProviderHealth
@@ -38,7 +39,7 @@ class Provider:
         self,
         name: str,
         client: Any,
-        modules: Iterable[DatasetModule],
+        modules: Iterable[ModuleType],  # each follows providers.contract's DatasetModule
         *,
         classify: Classify,
         guard: Guard,

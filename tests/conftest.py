@@ -11,6 +11,7 @@ from pydantic import SecretStr
 
 from mcp_server.runtime import Runtime
 from ops.settings import Settings
+from tests.fake_eastmoney import FakeEastmoney
 from tests.fake_tushare import FakeTushare
 from warehouse.market_clock import SHANGHAI
 
@@ -46,6 +47,22 @@ def upstream(fake_tushare: FakeTushare) -> FakeTushare:
     return fake_tushare
 
 
+@pytest.fixture(scope="session")
+def fake_eastmoney() -> Iterator[FakeEastmoney]:
+    fake = FakeEastmoney().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def eastmoney(fake_eastmoney: FakeEastmoney) -> FakeEastmoney:
+    fake_eastmoney.reset()
+    return fake_eastmoney
+
+
+CLOSED = "127.0.0.1:9"  # the discard port: nothing listens, so a connection is refused at once
+
+
 @pytest.fixture
 def clock() -> SettableClock:
     return SettableClock()
@@ -56,14 +73,23 @@ RuntimeFactory = Callable[..., Runtime]
 
 @pytest.fixture
 def make_runtime(
-    tmp_path: Path, upstream: FakeTushare, clock: SettableClock, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, upstream: FakeTushare, eastmoney: FakeEastmoney, clock: SettableClock,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[RuntimeFactory]:
+    """Runtimes whose every upstream is a loopback stand-in (or a refused port): never the internet."""
     for name in ("TUSHARE_TOKEN", "TUSHARE_API_URL", "TWILIGHT_DATABASE_URL", "TWILIGHT_HOME"):
         monkeypatch.delenv(name, raising=False)
     opened: list[Runtime] = []
 
     def factory(token: str | None = "test-token", **overrides: object) -> Runtime:
-        values: dict[str, object] = {"upstream_backoff": 0.001, "upstream_timeout": 1.0, **overrides}
+        values: dict[str, object] = {
+            "upstream_backoff": 0.001,
+            "upstream_timeout": 1.0,
+            "eastmoney_url": eastmoney.url,
+            "yahoo_url": f"http://{CLOSED}",
+            "tdx_servers": [CLOSED],
+            **overrides,
+        }
         settings = Settings(
             home=tmp_path / f"home{len(opened)}",
             tushare_token=SecretStr(token) if token else None,

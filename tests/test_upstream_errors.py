@@ -1,26 +1,40 @@
-"""Upstream failures become typed errors, then the tool categories of DESIGN.md, with remedies."""
+"""tushare's failures become typed errors, then the tool categories of DESIGN.md, with remedies.
+
+These runtimes try tushare alone, so that each failure is the answer; fallback to the other
+providers is tests/test_composer.py's subject.
+"""
 
 from __future__ import annotations
 
 import pytest
 
+from mcp_server.runtime import Runtime
 from tests.conftest import RuntimeFactory
 from tests.fake_tushare import FakeTushare
 from tests.helpers import call, error_of
 
 pytestmark = pytest.mark.anyio
+TUSHARE_ONLY = {"daily": ["tushare"], "adj_factor": ["tushare"], "daily_basic": ["tushare"]}
+
+
+@pytest.fixture
+def make_runtime(make_runtime: RuntimeFactory) -> RuntimeFactory:
+    def factory(token: str | None = "test-token", **overrides: object) -> Runtime:
+        return make_runtime(token, provider_order=TUSHARE_ONLY, **overrides)
+
+    return factory
 
 
 async def test_missing_token_says_set_tushare_token(make_runtime: RuntimeFactory, upstream: FakeTushare) -> None:
     error = error_of(await call(make_runtime(token=None), "price", code="600519", trade_date="2024-06-20"))
-    assert error["category"] == "AUTH" and "TUSHARE_TOKEN" in error["remedy"]
+    assert error["category"] == "AUTH" and "TUSHARE_TOKEN" in error["message"] + error["remedy"]
     assert sum(upstream.calls.values()) == 0
 
 
 async def test_rejected_token_is_auth(make_runtime: RuntimeFactory, upstream: FakeTushare) -> None:
     error = error_of(await call(make_runtime(token="wrong"), "price", code="600519", trade_date="2024-06-20"))
     assert error["category"] == "AUTH" and "TUSHARE_TOKEN" in error["remedy"]
-    assert sum(upstream.calls.values()) == 1  # not retried: a bad token stays bad
+    assert upstream.calls["daily"] == 1  # not retried: a bad token stays bad
 
 
 async def test_no_permission_is_auth(make_runtime: RuntimeFactory, upstream: FakeTushare) -> None:
@@ -35,7 +49,7 @@ async def test_per_minute_limit_is_rate_limit_with_retry_after(
     upstream.mode = "rate_limit"
     error = error_of(await call(make_runtime(), "price", code="600519", trade_date="2024-06-20"))
     assert error["category"] == "RATE_LIMIT" and error["retry_after_seconds"] == 60
-    assert sum(upstream.calls.values()) == 1
+    assert upstream.calls["daily"] == 1
 
 
 async def test_daily_quota_waits_until_midnight(make_runtime: RuntimeFactory, upstream: FakeTushare) -> None:

@@ -1,32 +1,42 @@
-"""The exchange calendar, loaded one year at a time from tushare `trade_cal` into the store.
+"""The exchange calendar, loaded one year at a time (`trade_cal`, through the composer) into the store.
 
-When upstream has no calendar for a year (a mirror that lags, a new year not yet published),
-`is_open` answers None and callers fall back to the weekday rule, saying so in their cite.
+When no provider has a calendar for a year (no tushare token, a mirror that lags, a new year
+not yet published), `is_open` answers None and callers fall back to the weekday rule, saying
+so in their cite. A failed fetch is not repeated for a while, so that a missing calendar
+costs one upstream attempt, not one per question.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from providers.tushare import trade_cal
-from providers.tushare.client import TushareClient
+from citation.attempts import Attempts
+from providers.composer import Composer
+from providers.contract import Query
+from providers.errors import ProviderError
+from providers.models import DATASETS
 from warehouse.loader import SingleFlight
 from warehouse.market_clock import MarketClock
 from warehouse.store import Coverage, Warehouse
 
 EXCHANGE = "SSE"  # SSE and SZSE share one calendar
 _CURRENT_YEAR_TTL = dt.timedelta(hours=12)
+_RETRY_FAILED = dt.timedelta(minutes=10)
 
 
 class TradingCalendar:
-    def __init__(self, store: Warehouse, tushare: TushareClient, flight: SingleFlight, clock: MarketClock):
+    def __init__(self, store: Warehouse, composer: Composer, flight: SingleFlight, clock: MarketClock):
         self._store = store
-        self._tushare = tushare
+        self._composer = composer
         self._flight = flight
         self._clock = clock
         self._years: dict[int, tuple[dt.datetime, dict[dt.date, bool]]] = {}
+        self._failed: dict[int, tuple[dt.datetime, str]] = {}
 
     def _year_fresh(self, year: int) -> bool:
+        failed = self._failed.get(year)
+        if failed is not None and self._clock.now() - failed[0] < _RETRY_FAILED:
+            return True
         loaded = self._years.get(year)
         if loaded is None:
             fetched = self._store.covered_at("trade_cal", EXCHANGE, dt.date(year, 1, 1))
@@ -51,23 +61,32 @@ class TradingCalendar:
 
     def _fetch(self, year: int) -> None:
         start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
-        raw = self._tushare.query(trade_cal.API, trade_cal.translate_query(EXCHANGE, start, end))
-        rows = trade_cal.translate_result(self._tushare.frame(raw), EXCHANGE)
-        self._store.load(trade_cal.TABLE, rows, raw, Coverage("trade_cal", EXCHANGE, start, end))
-        self._years[year] = (raw.fetched_at, self._read(year))
+        try:
+            fetched = self._composer.fetch(Query("trade_cal", EXCHANGE, "cn", start, end), Attempts())
+        except ProviderError as exc:
+            self._failed[year] = (self._clock.now(), f"{type(exc).__name__}: {exc}")
+            return
+        self._failed.pop(year, None)
+        self._store.load(
+            DATASETS["trade_cal"].table, fetched.rows, fetched.raw, Coverage("trade_cal", EXCHANGE, start, end)
+        )
+        self._years[year] = (fetched.raw.fetched_at, self._read(year))
 
     async def is_open(self, day: dt.date) -> bool | None:
         year = day.year
         await self._flight.ensure("trade_cal", ("trade_cal", year), lambda: self._year_fresh(year),
                                   lambda: self._fetch(year))  # fmt: skip
-        return self._years[year][1].get(day)
+        loaded = self._years.get(year)
+        return loaded[1].get(day) if loaded else None
 
     async def is_open_or_weekday(self, day: dt.date) -> tuple[bool, str]:
         """Whether `day` is a trading day, and the basis of the answer."""
         known = await self.is_open(day)
         if known is None:
-            return day.weekday() < 5, "weekday rule (no trade_cal for this year)"
-        return known, "tushare trade_cal"
+            failed = self._failed.get(day.year)
+            why = f"trade_cal unavailable: {failed[1]}" if failed else "no trade_cal for this year"
+            return day.weekday() < 5, f"weekday rule ({why})"
+        return known, "exchange calendar (trade_cal)"
 
     async def latest_open_on_or_before(self, day: dt.date) -> dt.date:
         for back in range(0, 40):

@@ -10,22 +10,25 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from citation.attempts import Attempts
+from providers.contract import Query
 from providers.models import INDICATOR_FIELDS, VALUATION_FIELDS, FinancialIndicators, Valuation
 from providers.symbols import InvalidArgument
-from providers.tushare import daily_basic, fina_indicator
-from providers.tushare.client import NAME as TUSHARE
-from warehouse.reading import Attempts, DatasetReader
+from warehouse.reading import DatasetReader
 from warehouse.store import utc_aware
 
 _REPORT_TTL = dt.timedelta(hours=24)
 _REPORT_WINDOW = dt.timedelta(days=550)
+# The newest row on or before the date, one per source (the reader picks by the composer's order).
 _VALUATION_SQL = (
-    f"SELECT ts_code, trade_date, close, {', '.join(VALUATION_FIELDS)}, fetched_at FROM norm_daily_basic"
-    " WHERE ts_code = ? AND trade_date <= ? AND source = ? ORDER BY trade_date DESC LIMIT 1"
+    f"SELECT source, ts_code, trade_date, close, {', '.join(VALUATION_FIELDS)}, fetched_at FROM norm_daily_basic"
+    " WHERE ts_code = $1 AND trade_date = (SELECT max(trade_date) FROM norm_daily_basic"
+    " WHERE ts_code = $1 AND trade_date <= $2)"
 )
 _INDICATOR_SQL = (
-    f"SELECT ts_code, ann_date, end_date, {', '.join(INDICATOR_FIELDS)}, fetched_at FROM norm_fina_indicator"
-    " WHERE ts_code = ? AND end_date <= ? AND source = ? ORDER BY end_date DESC LIMIT 1"
+    f"SELECT source, ts_code, ann_date, end_date, {', '.join(INDICATOR_FIELDS)}, fetched_at FROM norm_fina_indicator"
+    " WHERE ts_code = $1 AND end_date = (SELECT max(end_date) FROM norm_fina_indicator"
+    " WHERE ts_code = $1 AND end_date <= $2)"
 )
 
 
@@ -40,19 +43,24 @@ class Dated(Generic[T]):
 
 
 class FundamentalsService(DatasetReader):
+    def _preferred(self, dataset: str, rows: list[tuple[object, ...]]) -> tuple[object, ...] | None:
+        order = [p.name for p in self._composer.order(dataset, "cn")]
+        return min(rows, key=lambda r: order.index(str(r[0])) if r[0] in order else len(order), default=None)
+
     def _valuation(self, code: str, day: dt.date) -> Dated[Valuation] | None:
-        rows = self._store.read(("norm_daily_basic",), _VALUATION_SQL, (code, day, TUSHARE))
-        if not rows:
+        row = self._preferred("daily_basic", self._store.read(("norm_daily_basic",), _VALUATION_SQL, (code, day)))
+        if row is None:
             return None
-        *values, fetched = rows[0]
-        return Dated(Valuation(*values), utc_aware(fetched), TUSHARE)
+        source, *values, fetched = row
+        return Dated(Valuation(*values), utc_aware(fetched), str(source))  # type: ignore[arg-type]
 
     def _indicators(self, code: str, period: dt.date) -> Dated[FinancialIndicators] | None:
-        rows = self._store.read(("norm_fina_indicator",), _INDICATOR_SQL, (code, period, TUSHARE))
-        if not rows:
+        rows = self._store.read(("norm_fina_indicator",), _INDICATOR_SQL, (code, period))
+        row = self._preferred("fina_indicator", rows)
+        if row is None:
             return None
-        *values, fetched = rows[0]
-        return Dated(FinancialIndicators(*values), utc_aware(fetched), TUSHARE)
+        source, *values, fetched = row
+        return Dated(FinancialIndicators(*values), utc_aware(fetched), str(source))  # type: ignore[arg-type]
 
     def _valuation_fresh(self, code: str, day: dt.date) -> bool:
         found = self._valuation(code, day)
@@ -72,14 +80,14 @@ class FundamentalsService(DatasetReader):
         """The valuation on `day`, or on the latest trading day that has one."""
         target = day or await self._calendar.latest_final_day()
         await self._ensure_window(
-            attempts, daily_basic, code, target, lambda: self._valuation_fresh(code, target), request_id
+            attempts, "daily_basic", code, "cn", target, lambda: self._valuation_fresh(code, target), request_id
         )
         start = target - self._lookback
         found = self._valuation(code, target)
         if found is None or found.value.trade_date < start:
             raise InvalidArgument(
                 "code" if day is None else "trade_date",
-                f"tushare has no daily_basic row for {code} in the {self._lookback.days} days to {target}",
+                f"no provider has a valuation row for {code} in the {self._lookback.days} days to {target}",
                 "check the code, or pass a trade_date on which it traded",
             )
         if day is not None and found.value.trade_date != day:
@@ -98,16 +106,15 @@ class FundamentalsService(DatasetReader):
         today = self._clock.today()
         start = (period or today) - (dt.timedelta(days=0) if period else _REPORT_WINDOW)
         await self._ensure(
-            attempts, "fina_indicator", ("fina_indicator", code, start),
-            lambda: self._reports_fresh(code, start, today),
-            lambda: self._fetch(fina_indicator, code, start, today, request_id),
+            attempts, Query("fina_indicator", code, "cn", start, today),
+            lambda: self._reports_fresh(code, start, today), request_id,
         )  # fmt: skip
         found = self._indicators(code, period or today)
         if found is None or (period is not None and found.value.end_date != period):
             what = f"the {period} report" if period else "any report announced since " + start.isoformat()
             raise InvalidArgument(
                 "period",
-                f"tushare has no fina_indicator row for {code}: {what} is not published",
+                f"no provider has financial indicators for {code}: {what} is not published",
                 "pass a published report period (a quarter end such as 20240630), or omit it for the latest",
             )
         return found

@@ -77,3 +77,34 @@ class MarketClock:
         if t < _CLOSE:
             return "closing"
         return "closed_final" if now >= self.final_of(day) else "closed"
+
+
+class GlobalClock:
+    """Bars of global tickers, which have no exchange calendar here.
+
+    A day's bar counts as final from 12:00 UTC the next day, by when every exchange from
+    Tokyo to New York has closed and its data vendors have published; until then a fetch is
+    trusted for `ttl`. There is no session clock either, so the state is only ever
+    `closed_final` (final) or `closed` (not yet known to be final), and cites say so.
+    """
+
+    BASIS = "global ticker: no exchange calendar; a bar counts as final from 12:00 UTC the next day"
+
+    def __init__(self, clock: Clock, ttl: dt.timedelta = dt.timedelta(minutes=15)) -> None:
+        self.now = clock
+        self._ttl = ttl
+
+    def today(self) -> dt.date:
+        return self.now().astimezone(SHANGHAI).date()  # the latest calendar date anywhere we serve
+
+    def final_of(self, day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(12, 0), dt.UTC)
+
+    def is_final(self, day: dt.date, fetched_at: dt.datetime) -> bool:
+        return fetched_at >= self.final_of(day)
+
+    def expires_at(self, day: dt.date, fetched_at: dt.datetime) -> dt.datetime | None:
+        return None if self.is_final(day, fetched_at) else min(fetched_at + self._ttl, self.final_of(day))
+
+    def state(self, day: dt.date, is_open_day: bool) -> str:
+        return "closed_final" if self.now() >= self.final_of(day) else "closed"

@@ -2,129 +2,214 @@
 
 Freshness follows the calendar: a bar fetched after its day's final time never expires; a bar
 of today fetched earlier expires at the close, then at the final time. A day that upstream
-was asked about after it became final and had no bar is a known gap (holiday, suspension).
+was asked about and had no bar is a known gap (holiday, suspension) for as long as that
+answer holds. Global tickers follow `GlobalClock`.
+
+The store may hold one row per source for a (code, day). The answer is the row of the most
+preferred source (the composer's order) among fresh rows; the others are the cross-check.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+import structlog
+
+from citation.attempts import Attempts
+from providers.contract import Query
 from providers.errors import ProviderError
-from providers.models import DailyBar
-from providers.symbols import InvalidArgument, tushare_date
-from providers.tushare import adj_factor, daily
-from providers.tushare.client import NAME as TUSHARE
-from warehouse.reading import Attempts, DatasetReader
-from warehouse.store import Coverage, utc_aware
+from providers.models import RELATIVE_FACTORS, DailyBar
+from providers.symbols import InvalidArgument
+from warehouse.quality import CROSS_CHECK_TOLERANCE_PCT, record_disagreement
+from warehouse.reading import DatasetReader
+from warehouse.store import utc_aware
 
-_BAR_SQL = (
-    "SELECT ts_code, trade_date, open, high, low, close, pre_close, vol, amount, fetched_at"
-    " FROM norm_daily WHERE ts_code = ? AND trade_date = ? AND source = ?"
+log = structlog.get_logger("warehouse.quotes")
+_BARS_SQL = (
+    "SELECT source, ts_code, trade_date, open, high, low, close, pre_close, vol, amount, currency, fetched_at"
+    " FROM norm_daily WHERE ts_code = ? AND trade_date = ?"
 )
+_FACTORS_SQL = (
+    "SELECT d.source, d.adj_factor, l.latest, l.latest_date FROM norm_adj_factor d JOIN"
+    " (SELECT source, arg_max(adj_factor, trade_date) AS latest, max(trade_date) AS latest_date"
+    "  FROM norm_adj_factor WHERE ts_code = $1 GROUP BY source) l ON d.source = l.source"
+    " WHERE d.ts_code = $1 AND d.trade_date = $2"
+)
+_CROSS_CHECK_WINDOW = dt.timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Row:
+    source: str
+    bar: DailyBar
+    fetched_at: dt.datetime
 
 
 @dataclass(frozen=True)
 class Quote:
     bar: DailyBar
+    market: str
     fetched_at: dt.datetime
     source: str
     adj_factor: float | None
     adj_factor_latest: float | None
     adj_factor_latest_date: dt.date | None
+    hfq_defined: bool
     market_state: str
     calendar_basis: str
     attempts: Attempts
     warnings: tuple[str, ...]
+    cross_check: dict[str, Any] | None
 
 
 class QuoteService(DatasetReader):
+    cross_check_sources: tuple[str, ...] = ()
+
     # -- store reads -------------------------------------------------------------------------
-    def _bar(self, code: str, day: dt.date) -> tuple[DailyBar, dt.datetime] | None:
-        rows = self._store.read(("norm_daily",), _BAR_SQL, (code, day, TUSHARE))
-        if not rows:
-            return None
-        *values, fetched = rows[0]
-        return DailyBar(*values), utc_aware(fetched)
+    def _rank(self, dataset: str, market: str, source: str) -> int:
+        order = [p.name for p in self._composer.order(dataset, market)]
+        return order.index(source) if source in order else len(order)
+
+    def _rows(self, code: str, day: dt.date, market: str) -> list[Row]:
+        """Every source's bar of the day, the one to answer with first."""
+        rows = [
+            Row(source, DailyBar(*values), utc_aware(fetched))
+            for source, *values, fetched in self._store.read(("norm_daily",), _BARS_SQL, (code, day))
+        ]
+        return sorted(
+            rows,
+            key=lambda r: (not self._row_fresh(market, day, r.fetched_at), self._rank("daily", market, r.source)),
+        )
 
     def _latest_bar_day(self, code: str, on_or_before: dt.date) -> dt.date | None:
         rows = self._store.read(
-            ("norm_daily",),
-            "SELECT max(trade_date) FROM norm_daily WHERE ts_code = ? AND trade_date <= ? AND source = ?",
-            (code, on_or_before, TUSHARE),
-        )
+            ("norm_daily",), "SELECT max(trade_date) FROM norm_daily WHERE ts_code = ? AND trade_date <= ?",
+            (code, on_or_before),
+        )  # fmt: skip
         return rows[0][0] if rows else None
 
-    def _factors(self, code: str, day: dt.date) -> tuple[float | None, float | None, dt.date | None]:
-        rows = self._store.read(
-            ("norm_adj_factor",),
-            "SELECT (SELECT adj_factor FROM norm_adj_factor WHERE ts_code = $1 AND trade_date = $2"
-            " AND source = $3), f.adj_factor, f.trade_date FROM (SELECT 1) LEFT JOIN"
-            " (SELECT adj_factor, trade_date FROM norm_adj_factor WHERE ts_code = $1 AND source = $3"
-            " ORDER BY trade_date DESC LIMIT 1) f ON true",
-            (code, day, TUSHARE),
-        )
-        return rows[0] if rows else (None, None, None)
+    def _factors(self, code: str, day: dt.date, market: str, prefer: str) -> tuple[Any, ...] | None:
+        """(source, factor, latest factor, its date) from one source: the bar's own if it has one."""
+        rows = self._store.read(("norm_adj_factor",), _FACTORS_SQL, (code, day))
+        if not rows:
+            return None
+        return min(rows, key=lambda r: (r[0] != prefer, self._rank("adj_factor", market, r[0])))
 
     # -- freshness ---------------------------------------------------------------------------
-    def _bar_fresh(self, code: str, day: dt.date) -> bool:
-        found = self._bar(code, day)
-        return self._day_fresh("daily", code, day, found[1] if found else None)
+    def _bar_fresh(self, code: str, day: dt.date, market: str) -> bool:
+        rows = self._rows(code, day, market)
+        return self._day_fresh("daily", code, day, rows[0].fetched_at if rows else None, market)
 
-    def _factors_fresh(self, code: str, day: dt.date, latest: dt.date) -> bool:
-        return self._final_coverage("adj_factor", code, day) and self._final_coverage("adj_factor", code, latest)
-
-    def _fetch_latest(self, code: str, end: dt.date, request_id: str | None) -> None:
-        """The newest bar on or before `end`, however far back (a long suspension)."""
-        params = {"ts_code": code, "end_date": tushare_date(end), "limit": 1}
-        raw = self._tushare.query(daily.API, params, request_id)
-        rows = daily.translate_result(self._tushare.frame(raw))
-        start = rows["trade_date"].min() if len(rows) else end
-        self._store.load(daily.TABLE, rows, raw, Coverage("daily_latest", code, start, end))
+    def _factors_fresh(self, code: str, day: dt.date, latest: dt.date, market: str) -> bool:
+        return self._covered("adj_factor", code, day, market) and self._covered("adj_factor", code, latest, market)
 
     # -- the question ------------------------------------------------------------------------
-    async def quote(self, code: str, day: dt.date | None, attempts: Attempts, request_id: str | None = None) -> Quote:
+    async def quote(
+        self, code: str, market: str, day: dt.date | None, attempts: Attempts, request_id: str | None = None
+    ) -> Quote:
         if day is None:
-            day = await self._latest_day_with_bar(code, attempts, request_id)
+            day = await self._latest_day_with_bar(code, market, attempts, request_id)
         else:
-            await self._require_bar(code, day, attempts, request_id)
-        found = self._bar(code, day)
-        if found is None:  # _require_bar and _latest_day_with_bar guarantee a bar
+            await self._require_bar(code, market, day, attempts, request_id)
+        rows = self._rows(code, day, market)
+        if not rows:  # _require_bar and _latest_day_with_bar guarantee a bar
             raise AssertionError(f"bar {code} {day} vanished from the store")
-        bar, fetched_at = found
-        is_open, basis = await self._calendar.is_open_or_weekday(day)
         warnings: list[str] = []
-        latest_day = await self._calendar.latest_final_day()
+        if market == "cn":
+            is_open, basis = await self._calendar.is_open_or_weekday(day)
+            latest_day = await self._calendar.latest_final_day()
+        else:
+            is_open, basis, latest_day = True, self._clocks[market].BASIS, self._clocks[market].today()  # type: ignore[union-attr]
+        rows = await self._cross_check(code, market, day, rows, attempts, warnings, request_id)
+        primary = rows[0]
         end = max(day, latest_day)
         try:
             await self._ensure(
-                attempts, "adj_factor", ("adj_factor", code, day, end),
-                lambda: self._factors_fresh(code, day, latest_day),
-                lambda: self._fetch(adj_factor, code, day, end, request_id),
+                attempts, Query("adj_factor", code, market, day, end),
+                lambda: self._factors_fresh(code, day, latest_day, market), request_id,
+                key=("adj_factor", code, day, end),
             )  # fmt: skip
         except ProviderError as exc:
             warnings.append(f"adjustment factors unavailable ({type(exc).__name__}: {exc}); qfq/hfq are null")
-        factor, latest, latest_date = self._factors(code, day)
+        found = self._factors(code, day, market, primary.source)
+        source, factor, latest, latest_date = found if found else (None, None, None, None)
+        if source in RELATIVE_FACTORS:
+            warnings.append(f"{source} factors are relative to its latest bar, so close_hfq is not defined")
         return Quote(
-            bar=bar,
-            fetched_at=fetched_at,
-            source=TUSHARE,
+            bar=primary.bar,
+            market=market,
+            fetched_at=primary.fetched_at,
+            source=primary.source,
             adj_factor=factor,
-            adj_factor_latest=latest if factor is not None else None,
-            adj_factor_latest_date=latest_date if factor is not None else None,
-            market_state=self._clock.state(day, is_open),
+            adj_factor_latest=latest,
+            adj_factor_latest_date=latest_date,
+            hfq_defined=source is not None and source not in RELATIVE_FACTORS,
+            market_state=self._clocks[market].state(day, is_open),
             calendar_basis=basis,
             attempts=attempts,
             warnings=tuple(warnings),
+            cross_check=self._compare(rows, warnings),
         )
 
-    async def _require_bar(self, code: str, day: dt.date, attempts: Attempts, request_id: str | None) -> None:
-        await self._ensure_window(attempts, daily, code, day, lambda: self._bar_fresh(code, day), request_id)
-        if self._bar(code, day) is not None:
+    async def _cross_check(
+        self, code: str, market: str, day: dt.date, rows: list[Row], attempts: Attempts, warnings: list[str],
+        request_id: str | None,
+    ) -> list[Row]:  # fmt: skip
+        """Fetch the day from each configured cross-check source that has not answered it yet."""
+        for source in self.cross_check_sources:
+            if any(r.source == source for r in rows) or source == rows[0].source:
+                continue
+            if not self._composer.can(source, "daily", market):
+                continue
+            query = Query("daily", code, market, day - _CROSS_CHECK_WINDOW, day)
+            try:
+                await self._ensure(
+                    attempts, query, self._answered_by(source, code, day, market), request_id,
+                    key=("cross_check", source, code, day), only=source,
+                )  # fmt: skip
+            except ProviderError as exc:
+                warnings.append(f"cross-check with {source} failed ({type(exc).__name__}: {exc})")
+        return self._rows(code, day, market)
+
+    def _answered_by(self, source: str, code: str, day: dt.date, market: str) -> Callable[[], bool]:
+        def fresh() -> bool:
+            has_row = any(r.source == source for r in self._rows(code, day, market))
+            return has_row or self._covered(f"daily@{source}", code, day, market)
+
+        return fresh
+
+    def _compare(self, rows: list[Row], warnings: list[str]) -> dict[str, Any] | None:
+        """The primary's close against every other source's; a disagreement goes to the quality log."""
+        if len(rows) < 2:
+            return None
+        primary = rows[0]
+        values = {r.source: r.bar.close for r in rows}
+        diff_pct = max(abs(r.bar.close - primary.bar.close) / primary.bar.close * 100 for r in rows[1:])
+        agreement = diff_pct <= CROSS_CHECK_TOLERANCE_PCT
+        if not agreement:
+            message = f"sources disagree on the close of {primary.bar.ts_code} {primary.bar.trade_date}: {values}"
+            warnings.append(message + f"; serving {primary.source}'s")
+            if record_disagreement(self._store, primary.bar.ts_code, primary.bar.trade_date, values, diff_pct):
+                log.warning("cross_check_disagreement", values=values, diff_pct=round(diff_pct, 6))
+        return {"values": values, "diff_pct": round(diff_pct, 6), "agreement": agreement, "field": "close"}
+
+    async def _require_bar(
+        self, code: str, market: str, day: dt.date, attempts: Attempts, request_id: str | None
+    ) -> None:
+        await self._ensure_window(
+            attempts, "daily", code, market, day, lambda: self._bar_fresh(code, day, market), request_id
+        )
+        if self._rows(code, day, market):
             return
-        is_open, _ = await self._calendar.is_open_or_weekday(day)
+        if market == "cn":
+            is_open, _ = await self._calendar.is_open_or_weekday(day)
+        else:
+            is_open = day.weekday() < 5
         nearest = self._latest_bar_day(code, day - dt.timedelta(days=1))
-        reason = "is not a trading day" if not is_open else "has no bar (suspended, or not yet listed)"
+        reason = "is not a trading day" if not is_open else "has no bar (suspended, a holiday, or not yet listed)"
         if nearest is None:
             raise InvalidArgument(
                 "trade_date",
@@ -138,26 +223,29 @@ class QuoteService(DatasetReader):
             f"ask for trade_date {nearest.isoformat()}",
         )
 
-    async def _latest_day_with_bar(self, code: str, attempts: Attempts, request_id: str | None) -> dt.date:
-        today = self._clock.today()
-        candidate = await self._calendar.latest_open_on_or_before(today)
-        if candidate == today and self._clock.now() < self._clock.close_of(today):
-            candidate = await self._calendar.latest_open_on_or_before(today - dt.timedelta(days=1))
+    async def _latest_day_with_bar(self, code: str, market: str, attempts: Attempts, request_id: str | None) -> dt.date:
+        clock = self._clocks[market]
+        today = clock.today()
+        candidate = today
+        if market == "cn":
+            candidate = await self._calendar.latest_open_on_or_before(today)
+            if candidate == today and self._clock.now() < self._clock.close_of(today):
+                candidate = await self._calendar.latest_open_on_or_before(today - dt.timedelta(days=1))
         await self._ensure_window(
-            attempts, daily, code, candidate, lambda: self._bar_fresh(code, candidate), request_id
+            attempts, "daily", code, market, candidate, lambda: self._bar_fresh(code, candidate, market), request_id
         )
         latest = self._latest_bar_day(code, candidate)
         if latest is None:
+            query = Query("daily", code, market, candidate, candidate, latest=True)
             await self._ensure(
-                attempts, "daily", ("daily_latest", code, candidate),
-                lambda: self._latest_bar_day(code, candidate) is not None,
-                lambda: self._fetch_latest(code, candidate, request_id),
+                attempts, query, lambda: self._latest_bar_day(code, candidate) is not None, request_id,
+                key=("daily_latest", code, candidate),
             )  # fmt: skip
             latest = self._latest_bar_day(code, candidate)
         if latest is None:
             raise InvalidArgument(
                 "code",
-                f"tushare has no daily bar for {code} up to {candidate.isoformat()}",
+                f"no provider has a daily bar for {code} up to {candidate.isoformat()}",
                 "check the code: it may be mistyped, not yet listed, or delisted",
             )
         return latest

@@ -1,94 +1,82 @@
-"""What every warehouse-backed answer shares: the attempt log, coverage checks, fetch-and-load."""
+"""What every warehouse-backed answer shares: coverage checks and fetch-through-the-composer.
+
+Data flows one way: a question reads the store; on a miss or a stale row the composer
+fetches upstream, the rows are written, and the question is answered from what was written.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Hashable
 
-from providers.errors import ProviderError
-from providers.tushare.client import NAME as TUSHARE
-from providers.tushare.client import TushareClient
+from citation.attempts import Attempts
+from providers.composer import Composer
+from providers.contract import Query
+from providers.models import DATASETS
 from warehouse.calendar import TradingCalendar
 from warehouse.loader import SingleFlight
-from warehouse.market_clock import MarketClock
+from warehouse.market_clock import GlobalClock, MarketClock
 from warehouse.store import Coverage, Warehouse
-
-
-@dataclass
-class Attempts:
-    """The ordered log of where numbers were looked for: the store first, then upstreams."""
-
-    log: list[dict[str, Any]] = field(default_factory=list)
-
-    def add(self, provider: str, dataset: str, outcome: str, detail: str | None = None) -> None:
-        entry: dict[str, Any] = {"provider": provider, "dataset": dataset, "outcome": outcome}
-        if detail:
-            entry["detail"] = detail
-        self.log.append(entry)
-
-    @property
-    def chain(self) -> list[str]:
-        seen: list[str] = []
-        for entry in self.log:
-            if entry["provider"] not in seen:
-                seen.append(entry["provider"])
-        return seen
 
 
 class DatasetReader:
     def __init__(
         self,
         store: Warehouse,
-        tushare: TushareClient,
+        composer: Composer,
         calendar: TradingCalendar,
         flight: SingleFlight,
         clock: MarketClock,
         lookback_days: int,
     ) -> None:
         self._store = store
-        self._tushare = tushare
+        self._composer = composer
         self._calendar = calendar
         self._flight = flight
         self._clock = clock
+        self._clocks: dict[str, MarketClock | GlobalClock] = {"cn": clock, "global": GlobalClock(clock.now)}
         self._lookback = dt.timedelta(days=lookback_days)
 
-    def _final_coverage(self, dataset: str, code: str, day: dt.date) -> bool:
+    def _covered(self, dataset: str, code: str, day: dt.date, market: str = "cn") -> bool:
+        """Upstream was asked about `day` recently enough that what it said (even "nothing") holds."""
         fetched = self._store.covered_at(dataset, code, day)
-        return fetched is not None and self._clock.is_final(day, fetched)
+        return fetched is not None and self._row_fresh(market, day, fetched)
 
-    def _day_fresh(self, dataset: str, code: str, day: dt.date, row_fetched_at: dt.datetime | None) -> bool:
+    def _row_fresh(self, market: str, day: dt.date, fetched_at: dt.datetime) -> bool:
+        expires = self._clocks[market].expires_at(day, fetched_at)
+        return expires is None or self._clock.now() < expires
+
+    def _day_fresh(
+        self, dataset: str, code: str, day: dt.date, row_fetched_at: dt.datetime | None, market: str = "cn"
+    ) -> bool:
         """A stored row of `day` that has not expired, or a final fetch of `day` that found none."""
-        if row_fetched_at is not None:
-            expires = self._clock.expires_at(day, row_fetched_at)
-            if expires is None or self._clock.now() < expires:
-                return True
-        return self._final_coverage(dataset, code, day)
+        if row_fetched_at is not None and self._row_fresh(market, day, row_fetched_at):
+            return True
+        return self._covered(dataset, code, day, market)
 
-    def _fetch(self, module: Any, code: str, start: dt.date, end: dt.date, request_id: str | None) -> None:
-        """Fetch one dataset window for a code and load it (runs in a worker thread)."""
-        raw = self._tushare.query(module.API, module.translate_query(code, start, end), request_id)
-        rows = module.translate_result(self._tushare.frame(raw))
-        self._store.load(module.TABLE, rows, raw, Coverage(module.API, code, start, end))
+    def _fetch(self, query: Query, attempts: Attempts, request_id: str | None, only: str | None = None) -> None:
+        """Fetch one question through the composer and load the answer (runs in a worker thread)."""
+        attempts.add("warehouse", query.dataset, "miss")
+        fetched = self._composer.fetch(query, attempts, request_id, only=only)
+        scope = f"{query.dataset}@{only}" if only else f"{query.dataset}_latest" if query.latest else query.dataset
+        coverage = Coverage(scope, query.code, query.start, query.end)
+        self._store.load(DATASETS[query.dataset].table, fetched.rows, fetched.raw, coverage)
+
+    async def _ensure(
+        self, attempts: Attempts, query: Query, fresh: Callable[[], bool], request_id: str | None,
+        key: Hashable | None = None, only: str | None = None,
+    ) -> None:  # fmt: skip
+        """Single-flight fetch-on-miss of `query` until `fresh()`, logging where the answer came from."""
+        fetched = await self._flight.ensure(
+            query.dataset, key or query, fresh, lambda: self._fetch(query, attempts, request_id, only)
+        )
+        if not fetched:
+            attempts.add("warehouse", query.dataset, "hit")
 
     async def _ensure_window(
-        self, attempts: Attempts, module: Any, code: str, day: dt.date, fresh: Any, request_id: str | None
-    ) -> None:
-        """Make `fresh()` true by fetching the lookback window of `module`'s dataset that ends on `day`."""
-        start = day - self._lookback
-        await self._ensure(
-            attempts, module.API, (module.API, code, day), fresh,
-            lambda: self._fetch(module, code, start, day, request_id),
-        )  # fmt: skip
-
-    async def _ensure(self, attempts: Attempts, dataset: str, key: tuple[Any, ...], fresh: Any, fetch: Any) -> None:
-        """Single-flight fetch-on-miss, logging where the answer came from."""
-        try:
-            fetched = await self._flight.ensure(dataset, key, fresh, fetch)
-        except ProviderError as exc:
-            attempts.add("warehouse", dataset, "miss")
-            attempts.add(TUSHARE, dataset, type(exc).__name__, str(exc))
-            raise
-        attempts.add("warehouse", dataset, "miss" if fetched else "hit")
-        if fetched:
-            attempts.add(TUSHARE, dataset, "ok")
+        self, attempts: Attempts, dataset: str, code: str, market: str, day: dt.date,
+        fresh: Callable[[], bool], request_id: str | None,
+    ) -> None:  # fmt: skip
+        """Make `fresh()` true by fetching the lookback window of `dataset` that ends on `day`."""
+        query = Query(dataset, code, market, day - self._lookback, day)
+        await self._ensure(attempts, query, fresh, request_id)

@@ -3,6 +3,7 @@
 raw.*: exact upstream payloads with their request, append-only (the audit trail).
 norm_*: typed rows, one per (key, source); a reload of the same key replaces (merge on key).
 fetch_log: what was asked upstream and when, so that "no row" can mean "no bar that day".
+quality_log: findings of the quality rules (cross-source disagreement, ...), append-only.
 Timestamps are naive UTC (TIMESTAMP), so that reads need no time-zone package.
 
 Rows are kept in (ts_code, trade_date) order by the loader; there are no composite primary
@@ -46,7 +47,8 @@ TABLES: tuple[Table, ...] = (
         ("ts_code", "trade_date", "source"),
         f"""CREATE TABLE IF NOT EXISTS norm_daily (
             ts_code VARCHAR, trade_date DATE, open {_NUM}, high {_NUM}, low {_NUM}, close {_NUM},
-            pre_close {_NUM}, vol {_NUM}, amount {_NUM}, source VARCHAR, fetched_at TIMESTAMP)""",
+            pre_close {_NUM}, vol {_NUM}, amount {_NUM}, currency VARCHAR, source VARCHAR,
+            fetched_at TIMESTAMP)""",
     ),
     Table(
         "norm_adj_factor",
@@ -83,6 +85,27 @@ TABLES: tuple[Table, ...] = (
             current_ratio {_NUM}, or_yoy {_NUM}, netprofit_yoy {_NUM}, source VARCHAR,
             fetched_at TIMESTAMP)""",
     ),
+    Table(
+        "norm_stock_basic",
+        "merge",
+        ("ts_code", "source"),
+        """CREATE TABLE IF NOT EXISTS norm_stock_basic (
+            ts_code VARCHAR, name VARCHAR, area VARCHAR, industry VARCHAR, market VARCHAR, list_date DATE,
+            source VARCHAR, fetched_at TIMESTAMP)""",
+    ),
+    Table(
+        "quality_log",
+        "append",
+        (),
+        """CREATE TABLE IF NOT EXISTS quality_log (
+            logged_at TIMESTAMP, rule VARCHAR, severity VARCHAR, ts_code VARCHAR, trade_date DATE, sources VARCHAR,
+            detail JSON)""",
+    ),
 )
 BY_NAME = {t.name: t for t in TABLES}
 SETUP = ("CREATE SEQUENCE IF NOT EXISTS raw_payload_ids",)
+# Changes to tables that earlier versions created, applied on open (DuckDB has no migrations).
+MIGRATIONS = (
+    "ALTER TABLE norm_daily ADD COLUMN IF NOT EXISTS currency VARCHAR",
+    "UPDATE norm_daily SET currency = 'CNY' WHERE currency IS NULL AND regexp_matches(ts_code, '[.](SH|SZ|BJ)$')",
+)

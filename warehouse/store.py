@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from warehouse.schema import BY_NAME, SETUP, TABLES
+from warehouse.schema import BY_NAME, MIGRATIONS, SETUP, TABLES
 
 _MEMO_ROWS = 100_000  # remembered statements; cleared whole when full
 
@@ -78,6 +78,8 @@ class Warehouse:
             self._con.execute(stmt)
         for table in TABLES:
             self._con.execute(table.ddl)
+        for stmt in MIGRATIONS:
+            self._con.execute(stmt)
 
     def close(self) -> None:
         self._con.close()
@@ -135,7 +137,7 @@ class Warehouse:
                         raw.api_name,
                         json.dumps(raw.params, ensure_ascii=False, default=str),
                         len(raw.items),
-                        json.dumps({"fields": raw.fields, "items": raw.items}, ensure_ascii=False),
+                        json.dumps({"fields": raw.fields, "items": raw.items}, ensure_ascii=False, default=str),
                         fetched,
                         raw.request_id,
                     ],
@@ -171,6 +173,18 @@ class Warehouse:
             finally:
                 cur.close()
         return len(rows)
+
+    def append(self, table: str, row: dict[str, Any]) -> None:
+        """Add one row to an append-only table (quality findings)."""
+        columns = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        with self._write_lock:
+            cur = self._con.cursor()
+            try:
+                cur.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(row.values()))
+            finally:
+                cur.close()
+            self._forget({table})
 
     def covered_at(self, dataset: str, scope: str, day: dt.date) -> dt.datetime | None:
         """The latest time upstream was asked about `day` for this dataset and scope."""

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 import requests
 import tushare
 
+from providers.contract import Payload
 from providers.errors import (
     AuthFailed,
     BadPayload,
@@ -27,12 +26,9 @@ from providers.errors import (
     RateLimited,
     UpstreamUnavailable,
 )
-from providers.health import ProviderHealth
 from warehouse.market_clock import SHANGHAI
-from warehouse.store import RawPayload
 
 NAME = "tushare"
-Observer = Callable[[str, str], None]  # (dataset, outcome) after every upstream call
 
 
 def _seconds_to_midnight_shanghai() -> int:
@@ -42,7 +38,7 @@ def _seconds_to_midnight_shanghai() -> int:
 
 
 def classify(api: str, exc: Exception) -> ProviderError:
-    """Turn what the SDK raised into a typed error."""
+    """Turn what the SDK raised into a typed error (by message: the SDK raises bare Exceptions)."""
     if isinstance(exc, ProviderError):
         return exc
     if isinstance(exc, requests.Timeout):
@@ -73,28 +69,17 @@ def classify(api: str, exc: Exception) -> ProviderError:
 
 
 class TushareClient:
-    def __init__(
-        self,
-        token: str | None,
-        api_url: str | None,
-        *,
-        timeout: float,
-        tries: int,
-        backoff: float,
-        health: ProviderHealth,
-        observe: Observer | None = None,
-        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
-    ) -> None:
+    """The SDK behind one token; `query` is exactly one request (the guard retries)."""
+
+    def __init__(self, token: str | None, api_url: str | None, *, timeout: float) -> None:
         self._token = token or None
         self._api_url = api_url.rstrip("/") if api_url else None
         self._timeout = timeout
-        self._tries = tries
-        self._backoff = backoff
-        self._health = health
-        self._observe = observe or (lambda _dataset, _outcome: None)
         self._api: Any = None
-        self._clock = clock
-        health.register(NAME, configured=self._token is not None)
+
+    @property
+    def configured(self) -> bool:
+        return self._token is not None
 
     def _sdk(self) -> Any:
         if self._token is None:
@@ -106,44 +91,16 @@ class TushareClient:
             self._api = api
         return self._api
 
-    def query(self, api: str, params: dict[str, Any], request_id: str | None = None) -> RawPayload:
-        """Call `api` once, retrying only transient failures, and return the raw payload."""
-        delay = self._backoff
-        for attempt in range(1, self._tries + 1):
-            try:
-                frame = self._sdk().query(api, **params)
-                if not isinstance(frame, pd.DataFrame):
-                    raise BadPayload(f"tushare {api} returned {type(frame).__name__}", provider=NAME, dataset=api)
-                if len(frame.columns) == 0:
-                    raise UpstreamUnavailable(
-                        f"tushare {api} answered an HTTP error status", provider=NAME, dataset=api
-                    )
-            except Exception as exc:
-                error = classify(api, exc)
-                self._observe(api, type(error).__name__)
-                if isinstance(error, UpstreamUnavailable) and attempt < self._tries:
-                    time.sleep(delay)
-                    delay *= 2
-                    continue
-                if not isinstance(error, CredentialsMissing):
-                    self._health.failure(NAME, api, error)
-                if error is exc:
-                    raise
-                raise error from exc
-            self._observe(api, "ok")
-            self._health.success(NAME)
-            clean = frame.astype(object).where(frame.notna(), None)
-            return RawPayload(
-                source=NAME,
-                api_name=api,
-                params=params,
-                fields=[str(c) for c in frame.columns],
-                items=clean.values.tolist(),
-                fetched_at=self._clock(),
-                request_id=request_id,
-            )
-        raise AssertionError("unreachable: the loop returns or raises")
-
-    @staticmethod
-    def frame(raw: RawPayload) -> pd.DataFrame:
-        return pd.DataFrame(raw.items, columns=raw.fields)
+    def query(self, api: str, params: dict[str, Any]) -> Payload:
+        try:
+            frame = self._sdk().query(api, **params)
+        except Exception as exc:
+            error = classify(api, exc)
+            if error is exc:
+                raise
+            raise error from exc
+        if not isinstance(frame, pd.DataFrame):
+            raise BadPayload(f"tushare {api} returned {type(frame).__name__}", provider=NAME, dataset=api)
+        if len(frame.columns) == 0:
+            raise UpstreamUnavailable(f"tushare {api} answered an HTTP error status", provider=NAME, dataset=api)
+        return Payload.of(api, frame)

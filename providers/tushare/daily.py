@@ -1,25 +1,29 @@
-"""tushare `daily`: unadjusted daily bars (vol in lots, amount in thousand CNY, as stored)."""
+"""tushare `daily`: unadjusted daily bars, already in canonical units (vol in lots, amount in thousand CNY)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pandas as pd
 
+from providers.contract import Payload, Query
 from providers.symbols import tushare_date
-from providers.tushare.frames import numbers, require, select
+from providers.tushare.client import TushareClient
 
+DATASET = "daily"
+MARKETS = frozenset({"cn"})
 API = "daily"
-TABLE = "norm_daily"
-PRICES = ["open", "high", "low", "close", "pre_close", "vol", "amount"]
-COLUMNS = ["ts_code", "trade_date", *PRICES]
 
 
-def translate_query(ts_code: str, start: dt.date, end: dt.date) -> dict[str, Any]:
-    return {"ts_code": ts_code, "start_date": tushare_date(start), "end_date": tushare_date(end)}
+def translate_query(query: Query) -> dict[str, Any]:
+    if query.latest:  # the newest bar however old: a long suspension has no bar in any window
+        return {"ts_code": query.code, "end_date": tushare_date(query.end), "limit": 1}
+    return {"ts_code": query.code, "start_date": tushare_date(query.start), "end_date": tushare_date(query.end)}
 
 
-def translate_result(df: pd.DataFrame) -> pd.DataFrame:
-    require(df, COLUMNS, API)
-    return numbers(select(df, COLUMNS, ["trade_date"], API), PRICES, API)
+def fetch(client: TushareClient, params: dict[str, Any]) -> Payload:
+    return client.query(API, params)
+
+
+def translate_result(payload: Payload, query: Query) -> pd.DataFrame:
+    return payload.frame().assign(currency="CNY")

@@ -1,27 +1,28 @@
-"""tushare `trade_cal`: the exchange calendar, one year per request."""
+"""tushare `trade_cal`: the exchange calendar (the query's code is the exchange, e.g. SSE)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pandas as pd
 
+from providers.contract import Payload, Query
 from providers.symbols import tushare_date
-from providers.tushare.frames import require, select
+from providers.tushare.client import TushareClient
 
+DATASET = "trade_cal"
+MARKETS = frozenset({"cn"})
 API = "trade_cal"
-TABLE = "norm_trade_cal"
-COLUMNS = ["cal_date", "is_open", "pretrade_date"]
 
 
-def translate_query(exchange: str, start: dt.date, end: dt.date) -> dict[str, Any]:
-    return {"exchange": exchange, "start_date": tushare_date(start), "end_date": tushare_date(end)}
+def translate_query(query: Query) -> dict[str, Any]:
+    return {"exchange": query.code, "start_date": tushare_date(query.start), "end_date": tushare_date(query.end)}
 
 
-def translate_result(df: pd.DataFrame, exchange: str) -> pd.DataFrame:
-    require(df, COLUMNS, API)
-    out = select(df, COLUMNS, ["cal_date", "pretrade_date"], API)
-    out["is_open"] = pd.to_numeric(out["is_open"]).astype(int) == 1
-    out.insert(0, "exchange", exchange)
-    return out
+def fetch(client: TushareClient, params: dict[str, Any]) -> Payload:
+    return client.query(API, params)
+
+
+def translate_result(payload: Payload, query: Query) -> pd.DataFrame:
+    frame = payload.frame()
+    return frame.assign(exchange=query.code, is_open=pd.to_numeric(frame["is_open"]).astype(int) == 1)

@@ -1,0 +1,5 @@
+"""akshare (A-shares without a token): Eastmoney's public endpoints through the akshare library."""
+
+from providers.akshare import adj_factor, daily, fina_indicator
+
+MODULES = (daily, adj_factor, fina_indicator)

@@ -1,0 +1,28 @@
+"""tushare `stock_basic`: the listed instruments (one code, or the whole market when code is "*")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from providers.contract import Payload, Query
+from providers.tushare.client import TushareClient
+
+DATASET = "stock_basic"
+MARKETS = frozenset({"cn"})
+API = "stock_basic"
+FIELDS = "ts_code,name,area,industry,market,list_date"
+
+
+def translate_query(query: Query) -> dict[str, Any]:
+    scope = {} if query.code == "*" else {"ts_code": query.code}
+    return {**scope, "list_status": "L", "fields": FIELDS}
+
+
+def fetch(client: TushareClient, params: dict[str, Any]) -> Payload:
+    return client.query(API, params)
+
+
+def translate_result(payload: Payload, query: Query) -> pd.DataFrame:
+    return payload.frame()

@@ -1,0 +1,188 @@
+"""A loopback stand-in for the Eastmoney endpoints akshare calls, serving real figures.
+
+- `GET /api/qt/stock/kline/get` (push2his.eastmoney.com): daily klines, Eastmoney's JSON
+  (`data.klines` as "date,open,close,high,low,vol,amount,amplitude,pct,change,turnover").
+  Unadjusted (fqt=0) rows are tushare's `daily` rows from tests/fixtures/tushare, which are
+  the same exchange numbers: volume in lots, amount x1000 into CNY (PROVENANCE.md checks
+  that Eastmoney's 成交量/成交额 equal tushare's vol/amount x1000 exactly). Forward-adjusted
+  (fqt=1) rows are the real Eastmoney qfq files in tests/fixtures/eastmoney, so a client
+  that asks for them gets numbers that differ from tushare's, as it would in production.
+- `GET /securities/api/data/get` (datacenter.eastmoney.com): F10 main financial indicators,
+  tushare's `fina_indicator` figures under Eastmoney's field names.
+
+The transport routes both hosts to this one server; the path tells them apart.
+Run it by hand: `python -m tests.fake_eastmoney --port 7701`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import re
+import threading
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+FIXTURES = Path(__file__).parent / "fixtures"
+_INDICATORS = {
+    "EPSJB": "eps", "BPS": "bps", "ROEJQ": "roe", "ZZCJLL": "roa", "XSMLL": "grossprofit_margin",
+    "XSJLL": "netprofit_margin", "ZCFZL": "debt_to_assets", "LD": "current_ratio", "TOTALOPERATEREVETZ": "or_yoy",
+    "PARENTNETPROFITTZ": "netprofit_yoy",
+}  # fmt: skip
+
+
+def _iso(yyyymmdd: str) -> str:
+    return f"{yyyymmdd[:4]}-{yyyymmdd[4:6]}-{yyyymmdd[6:8]}"
+
+
+def _num(text: str) -> float | None:
+    return float(text) if text not in ("", None) else None
+
+
+def _raw_klines() -> dict[str, list[tuple[str, str]]]:
+    """code -> [(YYYY-MM-DD, kline)] from tushare daily rows, oldest first."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for path in sorted((FIXTURES / "tushare").glob("daily_[0-9]*.csv")):
+        with path.open(encoding="utf-8") as handle:
+            for r in csv.DictReader(handle):
+                pre = float(r["pre_close"])
+                amplitude = (float(r["high"]) - float(r["low"])) / pre * 100
+                amount_cny = float(r["amount"]) * 1000
+                line = (
+                    f"{_iso(r['trade_date'])},{r['open']},{r['close']},{r['high']},{r['low']},"
+                    f"{float(r['vol']):g},{amount_cny:.2f},{amplitude:.2f},{r['pct_chg']},{r['change']},-"
+                )
+                out.setdefault(r["ts_code"][:6], []).append((_iso(r["trade_date"]), line))
+    return {code: sorted(rows) for code, rows in out.items()}
+
+
+def _qfq_klines() -> dict[str, list[tuple[str, str]]]:
+    out: dict[str, list[tuple[str, str]]] = {}
+    for path in sorted((FIXTURES / "eastmoney").glob("stock_zh_a_hist_*_qfq_*.csv")):
+        with path.open(encoding="utf-8") as handle:
+            for r in csv.DictReader(handle):
+                cols = ("开盘", "收盘", "最高", "最低", "成交量", "成交额", "振幅", "涨跌幅", "涨跌额", "换手率")
+                out.setdefault(r["股票代码"].zfill(6), []).append(
+                    (r["日期"], ",".join([r["日期"], *(r[c] for c in cols)]))
+                )
+    return {code: sorted(rows) for code, rows in out.items()}
+
+
+def _indicators() -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    with (FIXTURES / "tushare" / "fina_indicator_600519.SH.csv").open(encoding="utf-8") as handle:
+        for r in csv.DictReader(handle):
+            row: dict[str, Any] = {
+                "SECUCODE": r["ts_code"],
+                "SECURITY_CODE": r["ts_code"][:6],
+                "REPORT_DATE": _iso(r["end_date"]) + " 00:00:00",
+                "NOTICE_DATE": _iso(r["ann_date"]) + " 00:00:00",
+            }
+            row.update({theirs: _num(r[ours]) for theirs, ours in _INDICATORS.items()})
+            out.setdefault(r["ts_code"], []).append(row)
+    for rows in out.values():
+        rows.sort(key=lambda x: x["REPORT_DATE"], reverse=True)
+    return out
+
+
+class FakeEastmoney:
+    def __init__(self, port: int = 0) -> None:
+        self.klines = {"0": _raw_klines(), "1": _qfq_klines()}
+        self.indicators = _indicators()
+        self.calls: Counter[str] = Counter()
+        self.requests: list[dict[str, str]] = []
+        self.mode: str | None = None  # down | rate_limit | bad_json | empty
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_port}"
+
+    def start(self) -> FakeEastmoney:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self.requests.clear()
+        self.mode = None
+
+    def answer(self, path: str, params: dict[str, str]) -> tuple[int, bytes]:
+        with self._lock:
+            self.calls[path] += 1
+            self.requests.append({"path": path, **params})
+        if self.mode == "down":
+            return 502, b"<html>502 Bad Gateway</html>"
+        if self.mode == "rate_limit":
+            return 429, b"<html>Too Many Requests</html>"
+        if self.mode == "bad_json":
+            return 200, b"{not json"
+        if path.endswith("/kline/get"):
+            body = self._kline(params)
+        elif path.endswith("/data/get"):
+            body = self._finance(params)
+        else:
+            return 404, b"<html>404</html>"
+        return 200, json.dumps(body, ensure_ascii=False).encode()
+
+    def _kline(self, params: dict[str, str]) -> dict[str, Any]:
+        market, _, code = params.get("secid", "").partition(".")
+        rows = self.klines.get(params.get("fqt", "0"), {}).get(code, [])
+        begin, end = _iso(params.get("beg", "19700101")), _iso(params.get("end", "20500101"))
+        lines = [line for day, line in rows if begin <= day <= end]
+        if self.mode == "empty" or not rows:
+            return {"rc": 0, "rt": 17, "svr": 1, "lt": 1, "full": 0, "dlmkts": "", "data": None}
+        data = {"code": code, "market": int(market or 0), "name": code, "decimal": 2, "dktotal": len(rows),
+                "preKPrice": 0.0, "klines": lines}  # fmt: skip
+        return {"rc": 0, "rt": 17, "svr": 1, "lt": 1, "full": 0, "dlmkts": "", "data": data}
+
+    def _finance(self, params: dict[str, str]) -> dict[str, Any]:
+        match = re.search(r'SECUCODE="([^"]+)"', params.get("filter", ""))
+        rows = self.indicators.get(match.group(1) if match else "", [])
+        if self.mode == "empty" or not rows:
+            return {"version": None, "result": None, "success": False, "message": "返回数据为空", "code": 9201}
+        result = {"pages": 1, "data": rows, "count": len(rows)}
+        return {"version": None, "result": result, "success": True, "message": "ok", "code": 0}
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+                status, data = fake.answer(parts.path, params)
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        return Handler
+
+
+if __name__ == "__main__":
+    cli = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    cli.add_argument("--port", type=int, default=7701)
+    args = cli.parse_args()
+    server = FakeEastmoney(args.port).start()
+    print(f"fake Eastmoney at {server.url} (set TWILIGHT_EASTMONEY_URL to it); Ctrl-C to stop", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        server.stop()
