@@ -54,7 +54,7 @@ def _raw_klines() -> dict[str, list[tuple[str, str]]]:
                 amount_cny = float(r["amount"]) * 1000
                 line = (
                     f"{_iso(r['trade_date'])},{r['open']},{r['close']},{r['high']},{r['low']},"
-                    f"{float(r['vol']):g},{amount_cny:.2f},{amplitude:.2f},{r['pct_chg']},{r['change']},-"
+                    f"{r['vol']},{amount_cny:.3f},{amplitude:.2f},{r['pct_chg']},{r['change']},-"
                 )
                 out.setdefault(r["ts_code"][:6], []).append((_iso(r["trade_date"]), line))
     return {code: sorted(rows) for code, rows in out.items()}
@@ -95,7 +95,8 @@ class FakeEastmoney:
         self.indicators = _indicators()
         self.calls: Counter[str] = Counter()
         self.requests: list[dict[str, str]] = []
-        self.mode: str | None = None  # down | rate_limit | bad_json | empty
+        # down | rate_limit | bad_json | empty | skewed (prices 0.5% high: a source that disagrees)
+        self.mode: str | None = None
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._server.daemon_threads = True
@@ -142,11 +143,18 @@ class FakeEastmoney:
         rows = self.klines.get(params.get("fqt", "0"), {}).get(code, [])
         begin, end = _iso(params.get("beg", "19700101")), _iso(params.get("end", "20500101"))
         lines = [line for day, line in rows if begin <= day <= end]
+        if self.mode == "skewed":
+            lines = [self._skew(line) for line in lines]
         if self.mode == "empty" or not rows:
             return {"rc": 0, "rt": 17, "svr": 1, "lt": 1, "full": 0, "dlmkts": "", "data": None}
         data = {"code": code, "market": int(market or 0), "name": code, "decimal": 2, "dktotal": len(rows),
                 "preKPrice": 0.0, "klines": lines}  # fmt: skip
         return {"rc": 0, "rt": 17, "svr": 1, "lt": 1, "full": 0, "dlmkts": "", "data": data}
+
+    @staticmethod
+    def _skew(line: str) -> str:
+        day, *prices, rest = line.split(",", 5)
+        return ",".join([day, *(f"{float(p) * 1.005:.2f}" for p in prices), rest])
 
     def _finance(self, params: dict[str, str]) -> dict[str, Any]:
         match = re.search(r'SECUCODE="([^"]+)"', params.get("filter", ""))

@@ -136,6 +136,7 @@ class QuoteService(DatasetReader):
             warnings.append(f"adjustment factors unavailable ({type(exc).__name__}: {exc}); qfq/hfq are null")
         found = self._factors(code, day, market, primary.source)
         source, factor, latest, latest_date = found if found else (None, None, None, None)
+        cross_check = self._compare(rows, warnings)
         if source in RELATIVE_FACTORS:
             warnings.append(f"{source} factors are relative to its latest bar, so close_hfq is not defined")
         return Quote(
@@ -151,7 +152,7 @@ class QuoteService(DatasetReader):
             calendar_basis=basis,
             attempts=attempts,
             warnings=tuple(warnings),
-            cross_check=self._compare(rows, warnings),
+            cross_check=cross_check,
         )
 
     async def _cross_check(

@@ -1,0 +1,123 @@
+"""The guard's three mechanisms on a clock the test moves: bucket, breaker, retries."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from providers import units
+from providers.errors import BadPayload, CircuitOpen, PermissionDenied, RateLimited, UpstreamUnavailable
+from providers.guard import Guard, Limits
+
+
+class Ticks:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def _guard(ticks: Ticks, **limits: float) -> Guard:
+    return Guard("up", Limits(**limits), now=ticks, sleep=ticks.sleep)  # type: ignore[arg-type]
+
+
+def _down() -> None:
+    raise UpstreamUnavailable("down", provider="up", dataset="d")
+
+
+def test_bucket_waits_briefly_then_refuses_with_the_wait() -> None:
+    ticks = Ticks()
+    guard = _guard(ticks, rate=60, burst=2, max_wait=1.5)
+    outcomes: list[str] = []
+    for _ in range(3):
+        guard.run("d", lambda: 1, outcomes.append)
+    assert ticks.slept == [pytest.approx(1.0)]  # the third waited a second for its token
+    guard.run("d", lambda: 1, outcomes.append)  # a fourth: one more second
+    guard2 = _guard(Ticks(), rate=6, burst=1, max_wait=1.0)
+    guard2.run("d", lambda: 1, outcomes.append)
+    with pytest.raises(RateLimited) as caught:
+        guard2.run("d", lambda: 1, outcomes.append)
+    assert caught.value.retry_after == 10 and "Throttled" in outcomes
+
+
+def test_retries_only_transient_failures_with_doubling_backoff() -> None:
+    ticks = Ticks()
+    guard = _guard(ticks, tries=3, backoff=0.5, failures=10)
+    with pytest.raises(UpstreamUnavailable):
+        guard.run("d", _down, lambda _: None)
+    assert ticks.slept == [0.5, 1.0]
+
+    def refused() -> None:
+        raise PermissionDenied("no", provider="up", dataset="d")
+
+    with pytest.raises(PermissionDenied):
+        guard.run("d", refused, lambda _: None)
+    assert ticks.slept == [0.5, 1.0]
+
+
+def test_breaker_opens_half_opens_and_closes() -> None:
+    ticks = Ticks()
+    guard = _guard(ticks, tries=1, failures=5, cooldown=60)
+    for _ in range(5):
+        with pytest.raises(UpstreamUnavailable):
+            guard.run("d", _down, lambda _: None)
+    assert guard.breaker.state == "open"
+    with pytest.raises(CircuitOpen) as caught:
+        guard.run("d", lambda: 1, lambda _: None)
+    assert caught.value.retry_after == 60
+    ticks.now += 61
+    assert guard.breaker.state == "half_open"
+    with pytest.raises(UpstreamUnavailable):  # the trial fails: open for another cooldown
+        guard.run("d", _down, lambda _: None)
+    assert guard.breaker.state == "open"
+    ticks.now += 61
+    assert guard.run("d", lambda: "ok", lambda _: None) == "ok"
+    assert guard.breaker.state == "closed"
+
+
+def test_bad_payloads_count_as_failures_but_refusals_do_not() -> None:
+    guard = _guard(Ticks(), tries=1, failures=2)
+
+    def bad() -> None:
+        raise BadPayload("junk", provider="up", dataset="d")
+
+    def limited() -> None:
+        raise RateLimited("slow down", provider="up", dataset="d", retry_after=60)
+
+    for failing in (bad, limited, bad):
+        with pytest.raises((BadPayload, RateLimited)):
+            guard.run("d", failing, lambda _: None)
+    assert guard.breaker.state == "closed"  # the refusal in between reset the count
+    with pytest.raises(BadPayload):
+        guard.run("d", bad, lambda _: None)
+    assert guard.breaker.state == "open"
+
+
+# A real bar: 600519.SH on 2024-06-20 from tushare (vol in lots, amount in thousand CNY).
+BAR = {"ts_code": "600519.SH", "trade_date": "2024-06-20", "open": 1500.0, "high": 1516.01, "low": 1498.0,
+       "close": 1500.1, "pre_close": 1512.0, "vol": 24710.68, "amount": 3715924.984, "currency": "CNY"}  # fmt: skip
+
+
+def test_canonical_units_pass() -> None:
+    units.check("daily", "cn", pd.DataFrame([BAR]), "up")
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"vol": BAR["vol"] * 100}, "not in lots and thousand CNY"),  # shares slipped through
+        ({"amount": BAR["amount"] * 1000}, "not in lots and thousand CNY"),  # CNY slipped through
+        ({"close": 0.0}, "zero or negative"),
+        ({"close": 1600.0}, "outside low..high"),
+        ({"currency": "USD"}, "not in CNY"),
+    ],
+)
+def test_wrong_units_are_an_error_not_a_number(change: dict[str, object], why: str) -> None:
+    with pytest.raises(BadPayload, match=why):
+        units.check("daily", "cn", pd.DataFrame([{**BAR, **change}]), "up")
