@@ -63,4 +63,5 @@ class Runtime:
         )
 
     def close(self) -> None:
+        self.composer.close()
         self.store.close()

@@ -46,6 +46,10 @@ class Composer:
             cached = self._resolved[key] = [p for p in chosen if p.supports(dataset, market) and p.missing is None]
         return cached
 
+    def close(self) -> None:
+        for provider in self.providers.values():
+            provider.close()
+
     def can(self, name: str, dataset: str, market: str) -> bool:
         """Whether the named provider is configured and able to answer, whatever the order."""
         provider = self.providers.get(name)

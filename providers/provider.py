@@ -60,6 +60,12 @@ class Provider:
         self._clock = clock
         health.register(name, configured=missing is None)
 
+    def close(self) -> None:
+        """Release what the client holds open (pytdx keeps a socket, yahoo a session)."""
+        close = getattr(self.client, "close", None)
+        if callable(close):
+            close()
+
     def supports(self, dataset: str, market: str) -> bool:
         module = self.modules.get(dataset)
         return module is not None and market in module.MARKETS

@@ -12,7 +12,9 @@ from pydantic import SecretStr
 from mcp_server.runtime import Runtime
 from ops.settings import Settings
 from tests.fake_eastmoney import FakeEastmoney
+from tests.fake_tdx import FakeTdx
 from tests.fake_tushare import FakeTushare
+from tests.fake_yahoo import FakeYahoo
 from warehouse.market_clock import SHANGHAI
 
 
@@ -60,6 +62,37 @@ def eastmoney(fake_eastmoney: FakeEastmoney) -> FakeEastmoney:
     return fake_eastmoney
 
 
+@pytest.fixture(scope="session")
+def fake_yahoo() -> Iterator[FakeYahoo]:
+    fake = FakeYahoo().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def yahoo(fake_yahoo: FakeYahoo) -> FakeYahoo:
+    fake_yahoo.reset()
+    return fake_yahoo
+
+
+@pytest.fixture(scope="session")
+def fake_tdx() -> Iterator[FakeTdx]:
+    fake = FakeTdx().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def tdx(fake_tdx: FakeTdx) -> FakeTdx:
+    fake_tdx.reset()
+    return fake_tdx
+
+
+def tdx_server(fake: FakeTdx) -> str:
+    host, port = fake.address
+    return f"{host}:{port}"
+
+
 CLOSED = "127.0.0.1:9"  # the discard port: nothing listens, so a connection is refused at once
 
 
@@ -73,10 +106,18 @@ RuntimeFactory = Callable[..., Runtime]
 
 @pytest.fixture
 def make_runtime(
-    tmp_path: Path, upstream: FakeTushare, eastmoney: FakeEastmoney, clock: SettableClock,
+    tmp_path: Path,
+    upstream: FakeTushare,
+    eastmoney: FakeEastmoney,
+    yahoo: FakeYahoo,
+    clock: SettableClock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[RuntimeFactory]:
-    """Runtimes whose every upstream is a loopback stand-in (or a refused port): never the internet."""
+    """Runtimes whose every upstream is a loopback stand-in: never the internet.
+
+    pytdx points at a refused port unless a test passes `tdx_servers=[tdx_server(tdx)]`, so
+    that A-share fallbacks end at akshare by default.
+    """
     for name in ("TUSHARE_TOKEN", "TUSHARE_API_URL", "TWILIGHT_DATABASE_URL", "TWILIGHT_HOME"):
         monkeypatch.delenv(name, raising=False)
     opened: list[Runtime] = []
@@ -86,7 +127,7 @@ def make_runtime(
             "upstream_backoff": 0.001,
             "upstream_timeout": 1.0,
             "eastmoney_url": eastmoney.url,
-            "yahoo_url": f"http://{CLOSED}",
+            "yahoo_url": yahoo.url,
             "tdx_servers": [CLOSED],
             **overrides,
         }

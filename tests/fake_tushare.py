@@ -27,6 +27,7 @@ DATE_COLUMN = {
     "daily_basic": "trade_date",
     "trade_cal": "cal_date",
     "fina_indicator": "ann_date",
+    "stock_basic": "list_date",
 }
 TOKEN_INVALID = (40101, "抱歉，您输入的TOKEN无效！")
 NO_PERMISSION = (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import pytest
 
@@ -100,8 +102,10 @@ def test_bad_payloads_count_as_failures_but_refusals_do_not() -> None:
 
 
 # A real bar: 600519.SH on 2024-06-20 from tushare (vol in lots, amount in thousand CNY).
-BAR = {"ts_code": "600519.SH", "trade_date": "2024-06-20", "open": 1500.0, "high": 1516.01, "low": 1498.0,
-       "close": 1500.1, "pre_close": 1512.0, "vol": 24710.68, "amount": 3715924.984, "currency": "CNY"}  # fmt: skip
+BAR: dict[str, Any] = {
+    "ts_code": "600519.SH", "trade_date": "2024-06-20", "open": 1500.0, "high": 1516.01, "low": 1498.0,
+    "close": 1500.1, "pre_close": 1512.0, "vol": 24710.68, "amount": 3715924.984, "currency": "CNY",
+}  # fmt: skip
 
 
 def test_canonical_units_pass() -> None:
