@@ -35,6 +35,7 @@ class Cite(BaseModel):
     fetched_at: str = Field(description="When upstream served these numbers (UTC ISO 8601).")
     source_chain: list[str]
     served_by: str = Field(description="This service and its version.")
+    source: str | None = Field(default=None, description="The provider whose numbers these are, where one did.")
     cross_check: dict[str, Any] | None = Field(
         default=None,
         description="Values per source, diff_pct and agreement, when a second source was compared.",

@@ -9,7 +9,7 @@ import json
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 import structlog
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
@@ -19,8 +19,10 @@ from citation.attempts import Attempts
 from citation.models import Attempt, Cite, Claim, FundamentalsAnswer, Pong, PriceEnvelope, Units
 from mcp_server.errors import from_exception
 from mcp_server.runtime import SERVED_BY, Runtime
+from providers.errors import ProviderError
 from providers.models import INDICATOR_UNITS, VALUATION_UNITS
 from providers.symbols import InvalidArgument, Symbol, parse_code, parse_date
+from warehouse.fundamentals import Dated
 from warehouse.quotes import Quote
 
 log = structlog.get_logger("mcp_server.tools")
@@ -175,14 +177,26 @@ def register(server: object, rt: Runtime) -> None:
                 raise InvalidArgument(
                     "period", f"period {end} is not a quarter end", "use 0331, 0630, 0930 or 1231 of a year"
                 )
-            valuation = await rt.fundamentals.valuation(symbol.code, day, attempts, tool_call_id)
-            reports = await rt.fundamentals.indicators(symbol.code, end, attempts, tool_call_id)
+            halves: list[tuple[Dated[Any], dict[str, str], dt.date]] = []
+            warnings: list[str] = []
+            failures: list[ProviderError] = []
+            try:
+                valuation = await rt.fundamentals.valuation(symbol.code, day, attempts, tool_call_id)
+                halves.append((valuation, VALUATION_UNITS, valuation.value.trade_date))
+            except ProviderError as exc:  # the other half may still answer (no token: akshare has reports)
+                failures.append(exc)
+                warnings.append(f"valuation unavailable ({type(exc).__name__}: {exc})")
+            try:
+                reports = await rt.fundamentals.indicators(symbol.code, end, attempts, tool_call_id)
+                halves.append((reports, INDICATOR_UNITS, reports.value.end_date))
+            except ProviderError as exc:
+                failures.append(exc)
+                warnings.append(f"financial indicators unavailable ({type(exc).__name__}: {exc})")
+            if not halves:
+                raise failures[0]
             claims: list[Claim] = []
-            for dated, units, when in (
-                (valuation, VALUATION_UNITS, valuation.value.trade_date),
-                (reports, INDICATOR_UNITS, reports.value.end_date),
-            ):
-                cite = _cite(tool_call_id, dated.fetched_at, attempts)
+            for dated, units, when in halves:
+                cite = _cite(tool_call_id, dated.fetched_at, attempts, source=dated.source)
                 for metric, unit in units.items():
                     value = getattr(dated.value, metric)
                     claims.append(
@@ -194,8 +208,9 @@ def register(server: object, rt: Runtime) -> None:
                             cite=cite,
                         )
                     )
-            newest = max(valuation.fetched_at, reports.fetched_at)
-            return FundamentalsAnswer(ts_code=symbol.code, claims=claims, cite=_cite(tool_call_id, newest, attempts))
+            newest = max(d.fetched_at for d, _, _ in halves)
+            cite = _cite(tool_call_id, newest, attempts, warnings=warnings)
+            return FundamentalsAnswer(ts_code=symbol.code, claims=claims, cite=cite)
 
         return await _answer(rt, "fundamentals", body)
 

@@ -109,7 +109,8 @@ def build_app(rt: Runtime) -> Starlette:
             "version": __version__,
             "started_at": rt.started_at.isoformat(),
             "warehouse": warehouse,
-            "providers": rt.health.snapshot(),
+            "providers": rt.composer.status(rt.health.snapshot()),
+            "provider_order": rt.composer.matrix(),
         }
         return JSONResponse(body, status_code=200 if body["ok"] else 503)
 

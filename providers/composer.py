@@ -16,6 +16,7 @@ the store records that upstream was asked.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from citation.attempts import Attempts
 from providers.contract import Query
@@ -54,6 +55,18 @@ class Composer:
         """Whether the named provider is configured and able to answer, whatever the order."""
         provider = self.providers.get(name)
         return provider is not None and provider.missing is None and provider.supports(dataset, market)
+
+    def status(self, health: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Per provider: its health record, what it lacks, its breaker and its request budget."""
+        return {
+            name: {
+                **health.get(name, {}),
+                "missing": p.missing,
+                "breaker": p.guard.breaker.state,
+                "rate_per_minute": p.guard.limits.rate,
+            }
+            for name, p in self.providers.items()
+        }
 
     def matrix(self) -> dict[str, dict[str, list[str]]]:
         """dataset -> market -> providers in order (the capability matrix as configured)."""

@@ -12,10 +12,15 @@ them all here, so this one server answers every path yfinance asks for while fet
 
 The chart has Yahoo's shape: `meta` (currency, exchangeTimezoneName, instrumentType, ...),
 `timestamp` at each session's open in UTC, `indicators.quote[0]` and `indicators.adjclose[0]`.
-AAPL comes from tests/fixtures/yahoo (a real yfinance download, USD). 600519.SS comes from the
-tushare fixture of 600519.SH: volume in shares is tushare's lots x 100, and `adjclose` is the
-close itself, because that file carries no dividend-adjusted series (nothing is invented).
+AAPL comes from tests/fixtures/yahoo (a real yfinance download, USD). 600519.SS and 000858.SZ
+come from the tushare fixtures of 600519.SH and 000858.SZ: volume in shares is tushare's lots
+x 100, and `adjclose` is the close itself, because those files carry no dividend-adjusted
+series (nothing is invented).
 An unknown ticker gets Yahoo's 404 JSON. Requests are counted per endpoint and logged.
+
+Failures, as Yahoo has them: mode `down` answers everything HTTP 503 with an HTML page,
+`rate_limit` HTTP 429 "Too Many Requests", `bad_json` a chart cut off mid-document and
+`bad_shape` a chart without its `meta`; `delay` holds every answer (a hung Yahoo).
 
 Run it by hand for a demo: `python -m tests.fake_yahoo --port 7702`.
 """
@@ -39,6 +44,7 @@ from zoneinfo import ZoneInfo
 FIXTURES = Path(__file__).parent / "fixtures"
 AAPL_CSV = FIXTURES / "yahoo" / "AAPL_2019-2021.csv"
 MOUTAI_CSV = FIXTURES / "tushare" / "daily_600519.SH_2020-2024.csv"
+WULIANGYE_CSV = FIXTURES / "tushare" / "daily_000858.SZ_2020-2024.csv"
 CRUMB = "kQ3fBz0Lx9e"
 COOKIE = "A3=d=AQABBFakeLoopbackCookie&S=AQAAAFake; Max-Age=31557600; Path=/; SameSite=None; HttpOnly"
 VALID_RANGES = ["1d", "5d", "1mo", "3mo", "6mo", "1y", "2y", "5y", "10y", "ytd", "max"]
@@ -84,8 +90,8 @@ def _aapl() -> list[Bar]:
         ]  # fmt: skip
 
 
-def _moutai() -> list[Bar]:
-    with MOUTAI_CSV.open(encoding="utf-8") as handle:
+def _tushare(path: Path) -> list[Bar]:
+    with path.open(encoding="utf-8") as handle:
         bars = [
             Bar(dt.datetime.strptime(r["trade_date"], "%Y%m%d").date(), float(r["open"]), float(r["high"]),
                 float(r["low"]), float(r["close"]), float(r["close"]), round(float(r["vol"]) * 100))
@@ -100,7 +106,10 @@ def load_listings() -> dict[str, Listing]:
                         dt.time(16, 0), dt.date(1980, 12, 12), _aapl()),
         "600519.SS": Listing("600519.SS", "CNY", "Asia/Shanghai", "SHH", "Shanghai",
                              "Kweichow Moutai Co., Ltd.", dt.time(9, 30), dt.time(15, 0), dt.date(2001, 8, 27),
-                             _moutai()),
+                             _tushare(MOUTAI_CSV)),
+        "000858.SZ": Listing("000858.SZ", "CNY", "Asia/Shanghai", "SHZ", "Shenzhen",
+                             "Wuliangye Yibin Co.,Ltd.", dt.time(9, 30), dt.time(15, 0), dt.date(1998, 4, 27),
+                             _tushare(WULIANGYE_CSV)),
     }  # fmt: skip
 
 

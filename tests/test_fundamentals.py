@@ -53,3 +53,15 @@ async def test_period_must_be_a_quarter_end(make_runtime: RuntimeFactory, upstre
     error = error_of(await call(make_runtime(), "fundamentals", code="600519", period="20240615"))
     assert error["category"] == "PARAMETER" and error["argument"] == "period"
     assert sum(upstream.calls.values()) == 0
+
+
+async def test_without_a_token_reports_come_from_akshare_and_valuation_says_why(
+    make_runtime: RuntimeFactory,
+) -> None:
+    result = await call(make_runtime(token=None), "fundamentals", code="600519")
+    assert not result.is_error, result.content
+    body = result.structured_content or {}
+    metrics = {c["metric"]: c for c in body["claims"]}
+    assert "pe_ttm" not in metrics and metrics["eps"]["cite"]["source"] == "akshare"
+    assert metrics["eps"]["period_or_date"] == "2024-09-30" and metrics["eps"]["value"] is not None
+    assert any("valuation unavailable" in w and "TUSHARE_TOKEN" in w for w in body["cite"]["warnings"])

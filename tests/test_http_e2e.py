@@ -21,7 +21,9 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
+from tests.fake_eastmoney import FakeEastmoney
 from tests.fake_tushare import FakeTushare
+from tests.fake_yahoo import FakeYahoo
 
 pytestmark = [pytest.mark.slow, pytest.mark.anyio]
 TWILIGHT = str(Path(sys.executable).with_name("twilight"))
@@ -49,7 +51,12 @@ class Served:
 
 
 @pytest.fixture(scope="module")
-def served(fake_tushare: FakeTushare, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+def served(
+    fake_tushare: FakeTushare,
+    fake_eastmoney: FakeEastmoney,
+    fake_yahoo: FakeYahoo,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Served]:
     home = tmp_path_factory.mktemp("served")
     port = _free_port()
     env = {
@@ -57,6 +64,10 @@ def served(fake_tushare: FakeTushare, tmp_path_factory: pytest.TempPathFactory) 
         "TWILIGHT_HOME": str(home),
         "TUSHARE_TOKEN": "test-token",
         "TUSHARE_API_URL": fake_tushare.url,
+        "TWILIGHT_EASTMONEY_URL": fake_eastmoney.url,
+        "TWILIGHT_YAHOO_URL": fake_yahoo.url,
+        "TWILIGHT_TDX_SERVERS": '["127.0.0.1:9"]',  # refused: every upstream stays on this machine
+        "TWILIGHT_UPSTREAM_TRIES": "1",
     }
     issued = subprocess.run(
         [TWILIGHT, "token", "issue", "--user", "hermes-1"], env=env, capture_output=True, text=True, check=True
@@ -158,6 +169,25 @@ async def test_health_and_metrics_report_the_calls(served: Served) -> None:
     assert 'twilight_upstream_calls_total{dataset="daily",outcome="ok",provider="tushare"}' in metrics
     assert 'twilight_store_lookups_total{dataset="daily",outcome="hit"}' in metrics
     assert "twilight_tool_latency_seconds_bucket" in metrics
+
+
+async def test_global_ticker_and_total_upstream_failure_over_http(
+    served: Served, fake_tushare: FakeTushare, fake_eastmoney: FakeEastmoney
+) -> None:
+    async with _client(served, served.token, "legacy") as client:
+        aapl = _envelope(await client.call_tool("price", {"code": "AAPL", "trade_date": "2020-06-15"}))
+        assert aapl["source"] == "yahoo" and aapl["units"]["price"] == "USD"
+        fake_tushare.mode, fake_eastmoney.mode = "rate_limit", "down"
+        try:
+            failed = await client.call_tool("price", {"code": "000858", "trade_date": "2023-03-15"})
+        finally:
+            fake_tushare.mode, fake_eastmoney.mode = None, None
+    assert failed.is_error
+    error = json.loads(failed.content[0].text)["error"]  # type: ignore[union-attr]
+    assert error["category"] == "SERVICE"
+    assert all(name in error["message"] for name in ("tushare: RateLimited", "akshare", "pytdx"))
+    health = httpx.get(served.url + "/healthz").json()
+    assert health["ok"] is True and health["providers"]["akshare"]["last_error"]["kind"] == "UpstreamUnavailable"
 
 
 def test_logs_are_json_with_request_ids_and_no_secrets(served: Served) -> None:

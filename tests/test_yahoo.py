@@ -25,7 +25,7 @@ from providers.models import DATASETS
 from providers.provider import Fetched, Provider
 from providers.yahoo import MODULES
 from providers.yahoo.client import HOSTS, NAME, YahooClient, classify, route_all
-from tests.fake_yahoo import AAPL_CSV, MOUTAI_CSV, FakeYahoo
+from tests.fake_yahoo import AAPL_CSV, MOUTAI_CSV, WULIANGYE_CSV, FakeYahoo
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 _offline = False
@@ -101,8 +101,9 @@ def aapl(start: str, end: str) -> pd.DataFrame:
     return frame[(frame["Date"] >= start) & (frame["Date"] <= end)].reset_index(drop=True)
 
 
-def moutai(start: str, end: str) -> pd.DataFrame:
-    frame = pd.read_csv(MOUTAI_CSV, dtype={"trade_date": str}).sort_values("trade_date")
+def tushare(code: str, start: str, end: str) -> pd.DataFrame:
+    path = {"600519.SH": MOUTAI_CSV, "000858.SZ": WULIANGYE_CSV}[code]
+    frame = pd.read_csv(path, dtype={"trade_date": str}).sort_values("trade_date")
     frame = frame[(frame["trade_date"] >= start) & (frame["trade_date"] <= end)]
     return frame.reset_index(drop=True)
 
@@ -143,16 +144,17 @@ def test_aapl_adj_factor_is_adj_close_over_close(yahoo: Provider, upstream: Fake
     assert not yahoo.supports("adj_factor", "cn")
 
 
-def test_a_share_via_ss_equals_tushare_close_and_lots(yahoo: Provider, upstream: FakeYahoo) -> None:
-    fetched = ask(yahoo, "daily", "600519.SH", "2024-06-03", "2024-06-28")
-    rows, want = fetched.rows, moutai("20240603", "20240628")
+@pytest.mark.parametrize(("code", "ticker"), [("600519.SH", "600519.SS"), ("000858.SZ", "000858.SZ")])
+def test_a_shares_equal_tushare_close_and_lots(yahoo: Provider, upstream: FakeYahoo, code: str, ticker: str) -> None:
+    fetched = ask(yahoo, "daily", code, "2024-06-03", "2024-06-28")
+    rows, want = fetched.rows, tushare(code, "20240603", "20240628")
     assert len(rows) == len(want) == 19  # 2024-06-10 was the Dragon Boat holiday
     assert [d.strftime("%Y%m%d") for d in rows["trade_date"]] == list(want["trade_date"])
-    assert rows["close"].tolist() == pytest.approx(want["close"].tolist(), rel=1e-9)
-    assert rows["vol"].tolist() == pytest.approx(want["vol"].tolist(), rel=1e-9)  # lots, as tushare's
-    assert set(rows["ts_code"]) == {"600519.SH"} and set(rows["currency"]) == {"CNY"}
-    assert rows["amount"].isna().all()
-    assert upstream.charts("600519.SS") and not upstream.charts("600519.SH")
+    for column in ("open", "high", "low", "close", "vol"):  # vol in lots, as tushare's
+        assert rows[column].tolist() == pytest.approx(want[column].tolist(), rel=1e-9)
+    assert set(rows["ts_code"]) == {code} and set(rows["currency"]) == {"CNY"}
+    assert rows["amount"].isna().all() and rows["pre_close"].isna().all()
+    assert [p for p, _ in upstream.log if p.startswith("/v8/")] == [f"/v8/finance/chart/{ticker}"] * 2  # tz, bars
 
 
 def test_latest_is_the_newest_bar_on_or_before_end(yahoo: Provider, upstream: FakeYahoo) -> None:

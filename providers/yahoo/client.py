@@ -15,6 +15,8 @@ Why it is wired this way:
 - yfinance memoises chart responses of past windows for the life of the process, error answers
   included, and a past day's Adj Close changes with every later dividend. The memo is cleared
   before each fetch, so a retry really asks again and factors are as of now.
+- yfinance raises for a window without sessions too (holidays, before listing). When Yahoo
+  sent the chart's metadata and no error, that is an empty answer, not a failure.
 - Its timezone cache (sqlite) and cookie cache live in `cache_dir`, never in ~/.cache. yfinance
   opens them once per process, so the first client's directory is the one used.
 
@@ -154,7 +156,13 @@ def _status(exc: Exception) -> int | None:
 
 
 def classify(dataset: str, exc: Exception) -> ProviderError:
-    """Turn what yfinance raised into a typed error, by exception class and HTTP status."""
+    """Turn what yfinance raised into a typed error, by exception class and HTTP status.
+
+    yfinance answers an HTTP error with the body it got, so a 5xx surfaces as a JSON decode error
+    and only the status tells it from a malformed chart. An unknown ticker surfaces as
+    YFTzMissingError, except for the first two per process, whose timezone yfinance then looks
+    up in quoteSummary, which raises HTTPError 404.
+    """
     if isinstance(exc, ProviderError):
         return exc
     where, status = f"yahoo {dataset}", _status(exc)
