@@ -113,6 +113,10 @@ class DatasetSpec:
 
 
 _DAY = ("ts_code", "trade_date")
+# A whole-market snapshot of the moment (no trade date: `fetched_at` says when). Prices in CNY,
+# vol in lots, amount in thousand CNY, market values in 10k CNY; pe is Eastmoney's dynamic P/E.
+_SPOT_NUMBERS = ("price", "open", "high", "low", "pre_close", "vol", "amount", "pe_dynamic", "pb", "total_mv",
+                 "circ_mv")  # fmt: skip
 _BAR_NUMBERS = ("open", "high", "low", "close", "pre_close", "vol", "amount")
 DATASETS: dict[str, DatasetSpec] = {
     spec.name: spec
@@ -129,6 +133,7 @@ DATASETS: dict[str, DatasetSpec] = {
                     _DAY, ("trade_date",), ("close", *VALUATION_FIELDS)),
         DatasetSpec("fina_indicator", "norm_fina_indicator", ("ts_code", "ann_date", "end_date", *INDICATOR_FIELDS),
                     ("ts_code", "end_date"), ("end_date", "ann_date"), INDICATOR_FIELDS),
+        DatasetSpec("spot", "norm_spot", ("ts_code", "name", *_SPOT_NUMBERS), ("ts_code",), (), _SPOT_NUMBERS),
         DatasetSpec("stock_basic", "norm_stock_basic", ("ts_code", "name", "area", "industry", "market", "list_date"),
                     ("ts_code",), ("list_date",), ()),
     )

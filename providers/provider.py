@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from providers import units
+from providers import transport, units
 from providers.contract import Payload, Query, conform
 from providers.errors import BadPayload, ProviderError
 from providers.guard import Guard
@@ -77,6 +77,7 @@ class Provider:
         spec = DATASETS[query.dataset]
 
         def request() -> tuple[Payload, pd.DataFrame]:
+            transport.forget_status()
             try:
                 payload = module.fetch(self.client, params)
             except ProviderError:

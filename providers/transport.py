@@ -38,6 +38,11 @@ def last_status() -> int | None:
     return status
 
 
+def forget_status() -> None:
+    """Start a call afresh, so that a failure before any response is not judged by an older one."""
+    _state.status = None
+
+
 def rewrite(url: str) -> str:
     parts = urlsplit(url)
     base = _routes.get((parts.hostname or "").lower())

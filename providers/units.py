@@ -20,6 +20,8 @@ _VWAP_SLACK = 0.05  # rounding of amount and volume; a unit slip is off by 100x 
 def check(dataset: str, market: str, rows: pd.DataFrame, provider: str) -> None:
     if dataset == "daily" and len(rows):
         _check_bars(rows, market, provider)
+    elif dataset == "spot" and len(rows):
+        _check_vwap(rows.rename(columns={"price": "close"}).dropna(subset=["close"]), provider)
     elif dataset == "adj_factor" and len(rows) and not (rows["adj_factor"] > 0).all():
         raise BadPayload(f"{provider} adj_factor has non-positive factors", provider=provider, dataset=dataset)
 
@@ -43,15 +45,17 @@ def _check_bars(rows: pd.DataFrame, market: str, provider: str) -> None:
     if market == "cn":
         if (rows["currency"] != "CNY").any():
             raise _fail(provider, "of A-shares are not in CNY", rows[rows["currency"] != "CNY"])
-        traded = rows[(rows["vol"] > 0) & rows["amount"].notna()]
+        _check_vwap(rows, provider)
+    elif rows["currency"].isna().any():
+        raise _fail(provider, "of a global ticker carry no currency", rows[rows["currency"].isna()])
+
+
+def _check_vwap(rows: pd.DataFrame, provider: str) -> None:
+    """amount (thousand CNY) x 10 / vol (lots) is the average price, which lies within low..high."""
+    traded = rows[(rows["vol"] > 0) & rows["amount"].notna()]
+    if len(traded):
         vwap = traded["amount"] * 10 / traded["vol"]
         off = traded[(vwap < traded["low"] * (1 - _VWAP_SLACK)) | (vwap > traded["high"] * (1 + _VWAP_SLACK))]
         if len(off):
             ratio = float((off["amount"] * 10 / off["vol"] / off["close"]).iloc[0])
-            raise _fail(
-                provider,
-                f"are not in lots and thousand CNY (amount/volume is {ratio:.4g}x the close)",
-                off,
-            )
-    elif rows["currency"].isna().any():
-        raise _fail(provider, "of a global ticker carry no currency", rows[rows["currency"].isna()])
+            raise _fail(provider, f"are not in lots and thousand CNY (amount/volume is {ratio:.4g}x the close)", off)

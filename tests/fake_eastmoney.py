@@ -9,6 +9,10 @@
   that asks for them gets numbers that differ from tushare's, as it would in production.
 - `GET /securities/api/data/get` (datacenter.eastmoney.com): F10 main financial indicators,
   tushare's `fina_indicator` figures under Eastmoney's field names.
+- `GET /api/qt/clist/get` (82.push2.eastmoney.com): the spot list, paged 100 at a time, from
+  a 149-code slice of the real full-market tushare snapshot of 2026-04-15 (as if at the close:
+  price = close; fields Eastmoney has and tushare's daily lacks are "-", as Eastmoney sends
+  for missing values).
 
 The transport routes both hosts to this one server; the path tells them apart.
 Run it by hand: `python -m tests.fake_eastmoney --port 7701`.
@@ -89,10 +93,32 @@ def _indicators() -> dict[str, list[dict[str, Any]]]:
     return out
 
 
+_SPOT_FIELDS = (*range(1, 19), *range(20, 26), 62, 115, 128, 136, 140, 141, 152)
+
+
+def _spot_rows() -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    with (FIXTURES / "eastmoney" / "daily_all_20260415_slice.csv").open(encoding="utf-8") as handle:
+        for r in csv.DictReader(handle):
+            pre, high, low = float(r["pre_close"]), float(r["high"]), float(r["low"])
+            values: dict[int, Any] = {
+                2: float(r["close"]), 3: float(r["pct_chg"]), 4: float(r["change"]), 5: float(r["vol"]),
+                6: round(float(r["amount"]) * 1000, 2), 7: round((high - low) / pre * 100, 2), 12: r["ts_code"][:6],
+                13: 1 if r["ts_code"].endswith(".SH") else 0, 14: r["ts_code"], 15: high, 16: low,
+                17: float(r["open"]), 18: pre, 152: 2,
+            }  # fmt: skip
+            # Eastmoney sends its fields in numeric order, two more than akshare asks for, and
+            # akshare renames them by position: the order and the count are the wire format.
+            row = {f"f{n}": values.get(n, "-") for n in _SPOT_FIELDS}
+            out.append(row)
+    return out
+
+
 class FakeEastmoney:
     def __init__(self, port: int = 0) -> None:
         self.klines = {"0": _raw_klines(), "1": _qfq_klines()}
         self.indicators = _indicators()
+        self.spot = _spot_rows()
         self.calls: Counter[str] = Counter()
         self.requests: list[dict[str, str]] = []
         # down | rate_limit | bad_json | empty | skewed (prices 0.5% high: a source that disagrees)
@@ -132,6 +158,8 @@ class FakeEastmoney:
             return 200, b"{not json"
         if path.endswith("/kline/get"):
             body = self._kline(params)
+        elif path.endswith("/clist/get"):
+            body = self._spot(params)
         elif path.endswith("/data/get"):
             body = self._finance(params)
         else:
@@ -150,6 +178,12 @@ class FakeEastmoney:
         data = {"code": code, "market": int(market or 0), "name": code, "decimal": 2, "dktotal": len(rows),
                 "preKPrice": 0.0, "klines": lines}  # fmt: skip
         return {"rc": 0, "rt": 17, "svr": 1, "lt": 1, "full": 0, "dlmkts": "", "data": data}
+
+    def _spot(self, params: dict[str, str]) -> dict[str, Any]:
+        page, size = int(params.get("pn", "1")), int(params.get("pz", "100"))
+        rows = self.spot[(page - 1) * size : page * size]
+        return {"rc": 0, "rt": 6, "svr": 1, "lt": 1, "full": 1, "dlmkts": "",
+                "data": {"total": len(self.spot), "diff": rows}}  # fmt: skip
 
     @staticmethod
     def _skew(line: str) -> str:

@@ -27,6 +27,7 @@ CASES = {
     ("akshare", "daily"): Query("daily", "600519.SH", "cn", D(2024, 6, 1), D(2024, 6, 30)),
     ("akshare", "adj_factor"): Query("adj_factor", "600519.SH", "cn", D(2024, 6, 1), D(2024, 6, 30)),
     ("akshare", "fina_indicator"): Query("fina_indicator", "600519.SH", "cn", D(2024, 1, 1), D(2025, 12, 31)),
+    ("akshare", "spot"): Query("spot", "*", "cn", D(2026, 4, 15), D(2026, 4, 15)),
     ("pytdx", "daily"): Query("daily", "600519.SH", "cn", D(2024, 6, 1), D(2024, 6, 30)),
     ("yahoo", "daily"): Query("daily", "AAPL", "global", D(2020, 6, 1), D(2020, 6, 30)),
     ("yahoo", "adj_factor"): Query("adj_factor", "AAPL", "global", D(2020, 6, 1), D(2020, 6, 30)),
@@ -51,7 +52,7 @@ def test_provider_answers_the_standard_model(
     rows, spec = fetched.rows, DATASETS[dataset]
     assert len(rows) > 0 and list(rows.columns) == list(spec.columns)
     assert not rows[list(spec.key)].isna().any().any()
-    if "ts_code" in rows:
+    if "ts_code" in rows and query.code != "*":
         assert set(rows["ts_code"]) == {query.code}
     if dataset in _DATED:
         days = rows[_DATED[dataset]].dropna()
@@ -67,3 +68,11 @@ def test_every_a_share_source_has_the_same_close(make_runtime: RuntimeFactory, t
         rows = rt.composer.providers[name].call(query).rows
         closes[name] = float(rows.loc[rows["trade_date"] == query.end, "close"].iloc[0])
     assert set(closes.values()) == {1500.1}, closes
+
+
+def test_spot_is_the_whole_market_in_canonical_units(make_runtime: RuntimeFactory) -> None:
+    rt = make_runtime()
+    rows = rt.composer.providers["akshare"].call(CASES[("akshare", "spot")]).rows
+    assert len(rows) == 149  # two pages of 100 at the stand-in
+    moutai = rows[rows["ts_code"] == "600519.SH"].iloc[0]
+    assert moutai["price"] == 1467.5  # the 2026-04-15 close, as PROVENANCE.md's cross-check says

@@ -94,6 +94,15 @@ TABLES: tuple[Table, ...] = (
             source VARCHAR, fetched_at TIMESTAMP)""",
     ),
     Table(
+        "norm_spot",
+        "merge",
+        ("ts_code", "source"),
+        f"""CREATE TABLE IF NOT EXISTS norm_spot (
+            ts_code VARCHAR, name VARCHAR, price {_NUM}, open {_NUM}, high {_NUM}, low {_NUM}, pre_close {_NUM},
+            vol {_NUM}, amount {_NUM}, pe_dynamic {_NUM}, pb {_NUM}, total_mv {_NUM}, circ_mv {_NUM},
+            source VARCHAR, fetched_at TIMESTAMP)""",
+    ),
+    Table(
         "quality_log",
         "append",
         (),

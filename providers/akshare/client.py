@@ -16,7 +16,7 @@ from providers import transport
 from providers.errors import BadPayload, NoData, ProviderError, RateLimited, UpstreamUnavailable
 
 NAME = "akshare"
-HOSTS = ("push2his.eastmoney.com", "datacenter.eastmoney.com")  # kline history; F10 financial data
+HOSTS = ("push2his.eastmoney.com", "datacenter.eastmoney.com", "82.push2.eastmoney.com")  # klines; F10; spot
 _THROTTLE_WAIT = 60  # Eastmoney sends no Retry-After; a minute is what its blocks usually last
 
 
