@@ -115,6 +115,14 @@ def _all_failed(exc: AllProvidersFailed, attempts: list[dict[str, Any]] | None) 
         )
     reasons = "; ".join(f"{f.provider}: {type(f).__name__} ({f})" for f in exc.failures)
     message = f"every provider failed for {exc.dataset}: {reasons}"
+    if all(isinstance(f, NoData) for f in exc.failures):
+        return ToolFailure(
+            "PARAMETER",
+            f"no provider knows this code ({reasons})",
+            "check the code: A-shares as 600519 or 600519.SH, global tickers as Yahoo spells them (AAPL, 0700.HK)",
+            argument="code",
+            attempts=attempts,
+        )
     each = [from_exception(f) for f in exc.failures]
     categories = {f.category for f in each}
     if len(categories) == 1 and "UNKNOWN" not in categories:

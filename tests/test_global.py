@@ -56,7 +56,8 @@ async def test_latest_aapl_bar_without_a_date(make_runtime: RuntimeFactory, yaho
 
 async def test_unknown_global_ticker_is_a_parameter_error(make_runtime: RuntimeFactory, yahoo: FakeYahoo) -> None:
     error = error_of(await call(make_runtime(), "price", code="NOSUCHTICKER"))
-    assert error["category"] in ("PARAMETER", "SERVICE") and "NOSUCHTICKER" in error["message"]
+    assert error["category"] == "PARAMETER" and error["argument"] == "code"
+    assert [a["outcome"] for a in error["attempts"] if a["provider"] == "yahoo"] == ["NoData"]
 
 
 async def test_a_weekend_names_the_friday(make_runtime: RuntimeFactory, yahoo: FakeYahoo) -> None:
