@@ -24,12 +24,13 @@ import argparse
 import csv
 import json
 import re
-import threading
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.loopback import LoopbackHTTP, respond, run_until_interrupted
 
 FIXTURES = Path(__file__).parent / "fixtures"
 _INDICATORS = {
@@ -114,7 +115,7 @@ def _spot_rows() -> list[dict[str, Any]]:
     return out
 
 
-class FakeEastmoney:
+class FakeEastmoney(LoopbackHTTP):
     def __init__(self, port: int = 0) -> None:
         self.klines = {"0": _raw_klines(), "1": _qfq_klines()}
         self.indicators = _indicators()
@@ -123,22 +124,7 @@ class FakeEastmoney:
         self.requests: list[dict[str, str]] = []
         # down | rate_limit | bad_json | empty | skewed (prices 0.5% high: a source that disagrees)
         self.mode: str | None = None
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_port}"
-
-    def start(self) -> FakeEastmoney:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(port)
 
     def reset(self) -> None:
         with self._lock:
@@ -198,24 +184,11 @@ class FakeEastmoney:
         result = {"pages": 1, "data": rows, "count": len(rows)}
         return {"version": None, "result": result, "success": True, "message": "ok", "code": 0}
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                parts = urlsplit(self.path)
-                params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-                status, data = fake.answer(parts.path, params)
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        return Handler
+    def handle(self, request: BaseHTTPRequestHandler) -> None:
+        parts = urlsplit(request.path)
+        params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        status, data = self.answer(parts.path, params)
+        respond(request, status, data, {"Content-Type": "application/json; charset=utf-8"})
 
 
 if __name__ == "__main__":
@@ -223,8 +196,4 @@ if __name__ == "__main__":
     cli.add_argument("--port", type=int, default=7701)
     args = cli.parse_args()
     server = FakeEastmoney(args.port).start()
-    print(f"fake Eastmoney at {server.url} (set TWILIGHT_EASTMONEY_URL to it); Ctrl-C to stop", flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        server.stop()
+    run_until_interrupted(server, f"fake Eastmoney at {server.url} (set TWILIGHT_EASTMONEY_URL to it)")

@@ -32,6 +32,8 @@ from collections import Counter
 from pathlib import Path
 from typing import NamedTuple
 
+from tests.loopback import run_until_interrupted
+
 FIXTURES = Path(__file__).parent / "fixtures" / "tushare"
 MARKETS = {"SZ": 0, "SH": 1}
 SETUP = 0x000D, 0x0FDB  # pytdx's SetupCmd1/2 and SetupCmd3
@@ -232,8 +234,4 @@ if __name__ == "__main__":
     args = cli.parse_args()
     server = FakeTdx(args.port).start()
     host, port = server.address
-    print(f"fake TDX hq at {host}:{port} ({len(server.bars)} codes); Ctrl-C to stop", flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        server.stop()
+    run_until_interrupted(server, f"fake TDX hq at {host}:{port} ({len(server.bars)} codes)")

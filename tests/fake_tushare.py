@@ -13,12 +13,13 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+
+from tests.loopback import LoopbackHTTP, respond, run_until_interrupted
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tushare"
 DATE_COLUMN = {
@@ -70,8 +71,11 @@ def load_tables() -> dict[str, tuple[list[str], list[dict[str, str]]]]:
     return tables
 
 
-class FakeTushare:
+class FakeTushare(LoopbackHTTP):
     """Start with `start()`; `url` is what TUSHARE_API_URL should be set to."""
+
+    methods = ("POST",)
+    base_path = "/dataapi"
 
     def __init__(self, token: str = "test-token", port: int = 0) -> None:
         self.token = token
@@ -80,22 +84,7 @@ class FakeTushare:
         self.mode: str | None = None  # down | rate_limit | daily_limit | no_permission | bad_json | slow
         self.delay = 0.0
         self.fail_next = 0  # answer HTTP 503 to this many requests, then recover
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_port}/dataapi"
-
-    def start(self) -> FakeTushare:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(port)
 
     def reset(self) -> None:
         with self._lock:
@@ -151,29 +140,16 @@ class FakeTushare:
             return False
         return not (params.get("end_date") and row[column] > params["end_date"])
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                try:
-                    body = json.loads(self.rfile.read(length) or b"{}")
-                except json.JSONDecodeError:
-                    body = {}
-                api = self.path.rstrip("/").rsplit("/", 1)[-1]
-                status, payload = fake.answer(api, body)
-                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        return Handler
+    def handle(self, request: BaseHTTPRequestHandler) -> None:
+        length = int(request.headers.get("Content-Length") or 0)
+        try:
+            body = json.loads(request.rfile.read(length) or b"{}")
+        except json.JSONDecodeError:
+            body = {}
+        api = request.path.rstrip("/").rsplit("/", 1)[-1]
+        status, payload = self.answer(api, body)
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        respond(request, status, data, {"Content-Type": "application/json"})
 
 
 if __name__ == "__main__":
@@ -182,8 +158,4 @@ if __name__ == "__main__":
     cli.add_argument("--token", default="demo")
     args = cli.parse_args()
     server = FakeTushare(args.token, args.port).start()
-    print(f"fake tushare at {server.url} (token {args.token!r}); Ctrl-C to stop", flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        server.stop()
+    run_until_interrupted(server, f"fake tushare at {server.url} (token {args.token!r})")

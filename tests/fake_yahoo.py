@@ -31,15 +31,16 @@ import argparse
 import csv
 import datetime as dt
 import json
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
+
+from tests.loopback import LoopbackHTTP, respond, run_until_interrupted
 
 FIXTURES = Path(__file__).parent / "fixtures"
 AAPL_CSV = FIXTURES / "yahoo" / "AAPL_2019-2021.csv"
@@ -152,8 +153,10 @@ def chart(listing: Listing, bars: list[Bar], range_text: str) -> dict[str, Any]:
     return {"chart": {"result": [result], "error": None}}
 
 
-class FakeYahoo:
+class FakeYahoo(LoopbackHTTP):
     """Start with `start()`; route Yahoo's hosts to `url`."""
+
+    methods = ("GET", "POST")
 
     def __init__(self, port: int = 0) -> None:
         self.listings = load_listings()
@@ -161,22 +164,7 @@ class FakeYahoo:
         self.log: list[tuple[str, dict[str, str]]] = []  # (path, query) of every request, in order
         self.mode: str | None = None  # down | rate_limit | bad_json | bad_shape
         self.delay = 0.0  # seconds to wait before every answer (a hung Yahoo)
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_port}"
-
-    def start(self) -> FakeYahoo:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(port)
 
     def reset(self) -> None:
         with self._lock:
@@ -262,34 +250,14 @@ class FakeYahoo:
         since = dt.date(newest.year, 1, 1) if wanted == "ytd" else newest - dt.timedelta(RANGE_DAYS.get(wanted, 31))
         return [b for b in listing.bars if b.day > since], wanted
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _reply(self) -> None:
-                parts = urlsplit(self.path)
-                query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-                length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    self.rfile.read(length)
-                status, body, headers = fake.answer(parts.path, query)
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                try:
-                    self.end_headers()
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up waiting (the `delay` tests)
-
-            do_GET = _reply
-            do_POST = _reply
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        return Handler
+    def handle(self, request: BaseHTTPRequestHandler) -> None:
+        parts = urlsplit(request.path)
+        query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        length = int(request.headers.get("Content-Length") or 0)
+        if length:
+            request.rfile.read(length)
+        status, body, headers = self.answer(parts.path, query)
+        respond(request, status, body, headers)
 
 
 if __name__ == "__main__":
@@ -297,8 +265,4 @@ if __name__ == "__main__":
     cli.add_argument("--port", type=int, default=7702)
     args = cli.parse_args()
     server = FakeYahoo(args.port).start()
-    print(f"fake Yahoo at {server.url} (tickers: {', '.join(server.listings)}); Ctrl-C to stop", flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        server.stop()
+    run_until_interrupted(server, f"fake Yahoo at {server.url} (tickers: {', '.join(server.listings)})")

@@ -33,19 +33,6 @@ FLOAT32 = 2.0**-23  # relative rounding of one IEEE-754 single float
 MakeProvider = Callable[..., Provider]
 
 
-@pytest.fixture(scope="module")
-def tdx_server() -> Iterator[FakeTdx]:
-    fake = FakeTdx().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def tdx(tdx_server: FakeTdx) -> FakeTdx:
-    tdx_server.reset()
-    return tdx_server
-
-
 @pytest.fixture
 def closed_port() -> int:
     """A loopback port nothing listens on: connecting is refused at once."""

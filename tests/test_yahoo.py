@@ -47,14 +47,13 @@ sys.addaudithook(_refuse_the_internet)
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakeYahoo]:
+def fake(fake_yahoo: FakeYahoo) -> Iterator[FakeYahoo]:
+    """The session's stand-in (tests/conftest.py), with this module's socket audit switched on."""
     global _offline
-    server = FakeYahoo().start()
-    route_all(server.url)
+    route_all(fake_yahoo.url)
     _offline = True
-    yield server
+    yield fake_yahoo
     _offline = False
-    server.stop()
 
 
 @pytest.fixture(scope="module")
