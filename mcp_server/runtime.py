@@ -47,8 +47,7 @@ class Runtime:
         flight = SingleFlight(metrics)
         calendar = TradingCalendar(store, composer, flight, market)
         parts = (store, composer, calendar, flight, market, settings.lookback_days)
-        quotes = QuoteService(*parts)
-        quotes.cross_check_sources = tuple(settings.cross_check)
+        quotes = QuoteService(*parts, cross_check=tuple(settings.cross_check))
         return cls(
             settings=settings,
             metrics=metrics,

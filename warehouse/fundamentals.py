@@ -44,8 +44,8 @@ class Dated(Generic[T]):
 
 class FundamentalsService(DatasetReader):
     def _preferred(self, dataset: str, rows: list[tuple[object, ...]]) -> tuple[object, ...] | None:
-        order = [p.name for p in self._composer.order(dataset, "cn")]
-        return min(rows, key=lambda r: order.index(str(r[0])) if r[0] in order else len(order), default=None)
+        """The row (source first) of the source the composer would ask first."""
+        return min(rows, key=lambda r: self._rank(dataset, "cn", str(r[0])), default=None)
 
     def _valuation(self, code: str, day: dt.date) -> Dated[Valuation] | None:
         row = self._preferred("daily_basic", self._store.read(("norm_daily_basic",), _VALUATION_SQL, (code, day)))

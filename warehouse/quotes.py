@@ -19,13 +19,17 @@ from typing import Any
 import structlog
 
 from citation.attempts import Attempts
+from providers.composer import Composer
 from providers.contract import Query
 from providers.errors import ProviderError
 from providers.models import RELATIVE_FACTORS, DailyBar
 from providers.symbols import InvalidArgument
+from warehouse.calendar import TradingCalendar
+from warehouse.loader import SingleFlight
+from warehouse.market_clock import MarketClock
 from warehouse.quality import CROSS_CHECK_TOLERANCE_PCT, record_disagreement
 from warehouse.reading import DatasetReader
-from warehouse.store import utc_aware
+from warehouse.store import Warehouse, utc_aware
 
 log = structlog.get_logger("warehouse.quotes")
 _BARS_SQL = (
@@ -66,13 +70,15 @@ class Quote:
 
 
 class QuoteService(DatasetReader):
-    cross_check_sources: tuple[str, ...] = ()
+    def __init__(
+        self, store: Warehouse, composer: Composer, calendar: TradingCalendar, flight: SingleFlight,
+        clock: MarketClock, lookback_days: int, *, cross_check: tuple[str, ...] = (),
+    ) -> None:  # fmt: skip
+        """`cross_check` names the providers asked for a second opinion on each A-share close."""
+        super().__init__(store, composer, calendar, flight, clock, lookback_days)
+        self.cross_check_sources = cross_check
 
     # -- store reads -------------------------------------------------------------------------
-    def _rank(self, dataset: str, market: str, source: str) -> int:
-        order = [p.name for p in self._composer.order(dataset, market)]
-        return order.index(source) if source in order else len(order)
-
     def _rows(self, code: str, day: dt.date, market: str) -> list[Row]:
         """Every source's bar of the day, the one to answer with first."""
         rows = [

@@ -37,6 +37,11 @@ class DatasetReader:
         self._clocks: dict[str, MarketClock | GlobalClock] = {"cn": clock, "global": GlobalClock(clock.now)}
         self._lookback = dt.timedelta(days=lookback_days)
 
+    def _rank(self, dataset: str, market: str, source: str) -> int:
+        """Where `source` stands in the composer's order (unlisted sources last): lower answers first."""
+        order = [p.name for p in self._composer.order(dataset, market)]
+        return order.index(source) if source in order else len(order)
+
     def _covered(self, dataset: str, code: str, day: dt.date, market: str = "cn") -> bool:
         """Upstream was asked about `day` recently enough that what it said (even "nothing") holds."""
         fetched = self._store.covered_at(dataset, code, day)

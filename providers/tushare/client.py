@@ -15,7 +15,7 @@ import pandas as pd
 import requests
 import tushare
 
-from providers.contract import Payload
+from providers.contract import Payload, Query
 from providers.errors import (
     AuthFailed,
     BadPayload,
@@ -26,6 +26,7 @@ from providers.errors import (
     RateLimited,
     UpstreamUnavailable,
 )
+from providers.symbols import tushare_date
 from warehouse.market_clock import SHANGHAI
 
 NAME = "tushare"
@@ -35,6 +36,11 @@ def _seconds_to_midnight_shanghai() -> int:
     now = dt.datetime.now(SHANGHAI)
     midnight = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(0), SHANGHAI)
     return max(1, int((midnight - now).total_seconds()))
+
+
+def window(query: Query, scope: str = "ts_code") -> dict[str, Any]:
+    """The parameters of a date-window question, which most tushare APIs share."""
+    return {scope: query.code, "start_date": tushare_date(query.start), "end_date": tushare_date(query.end)}
 
 
 def classify(api: str, exc: Exception) -> ProviderError:

@@ -8,7 +8,7 @@ import pandas as pd
 
 from providers.contract import Payload, Query
 from providers.symbols import tushare_date
-from providers.tushare.client import TushareClient
+from providers.tushare.client import TushareClient, window
 
 DATASET = "daily"
 MARKETS = frozenset({"cn"})
@@ -18,7 +18,7 @@ API = "daily"
 def translate_query(query: Query) -> dict[str, Any]:
     if query.latest:  # the newest bar however old: a long suspension has no bar in any window
         return {"ts_code": query.code, "end_date": tushare_date(query.end), "limit": 1}
-    return {"ts_code": query.code, "start_date": tushare_date(query.start), "end_date": tushare_date(query.end)}
+    return window(query)
 
 
 def fetch(client: TushareClient, params: dict[str, Any]) -> Payload:

@@ -12,8 +12,7 @@ import pandas as pd
 
 from providers.contract import Payload, Query
 from providers.models import INDICATOR_FIELDS
-from providers.symbols import tushare_date
-from providers.tushare.client import TushareClient
+from providers.tushare.client import TushareClient, window
 
 DATASET = "fina_indicator"
 MARKETS = frozenset({"cn"})
@@ -22,7 +21,7 @@ API = "fina_indicator"
 
 def translate_query(query: Query) -> dict[str, Any]:
     """Reports announced in [start, end]."""
-    return {"ts_code": query.code, "start_date": tushare_date(query.start), "end_date": tushare_date(query.end)}
+    return window(query)
 
 
 def fetch(client: TushareClient, params: dict[str, Any]) -> Payload:

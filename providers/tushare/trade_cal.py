@@ -7,8 +7,7 @@ from typing import Any
 import pandas as pd
 
 from providers.contract import Payload, Query
-from providers.symbols import tushare_date
-from providers.tushare.client import TushareClient
+from providers.tushare.client import TushareClient, window
 
 DATASET = "trade_cal"
 MARKETS = frozenset({"cn"})
@@ -16,7 +15,7 @@ API = "trade_cal"
 
 
 def translate_query(query: Query) -> dict[str, Any]:
-    return {"exchange": query.code, "start_date": tushare_date(query.start), "end_date": tushare_date(query.end)}
+    return window(query, scope="exchange")
 
 
 def fetch(client: TushareClient, params: dict[str, Any]) -> Payload:
