@@ -78,19 +78,24 @@ class Composer:
         return out
 
     def fetch(
-        self, query: Query, attempts: Attempts, request_id: str | None = None, *, only: str | None = None
-    ) -> Fetched:
-        """The first useful answer in order (blocking: run it in a worker thread)."""
+        self, query: Query, attempts: Attempts, request_id: str | None = None, *, only: str | None = None,
+        lenient: bool = False,
+    ) -> Fetched:  # fmt: skip
+        """The first useful answer in order (blocking: run it in a worker thread).
+
+        `lenient` keeps a payload's good rows and returns the bad ones in `rejected` (bulk loads).
+        """
         candidates = self.order(query.dataset, query.market)
         if only is not None:
             candidates = [self.providers[only]] if self.can(only, query.dataset, query.market) else []
+        candidates = [p for p in candidates if p.supports(query.dataset, query.market, query.code)]
         if not candidates:
             raise self._nobody(query, only)
         failures: list[ProviderError] = []
         empty: Fetched | None = None
         for provider in candidates:
             try:
-                fetched = provider.call(query, request_id)
+                fetched = provider.call(query, request_id, lenient=lenient)
             except ProviderError as exc:
                 attempts.add(provider.name, query.dataset, type(exc).__name__, str(exc))
                 failures.append(exc)
@@ -112,7 +117,7 @@ class Composer:
         )
 
     def _nobody(self, query: Query, only: str | None) -> ProviderError:
-        able = [p for p in self.providers.values() if p.supports(query.dataset, query.market)]
+        able = [p for p in self.providers.values() if p.supports(query.dataset, query.market, query.code)]
         if only is not None:
             able = [p for p in able if p.name == only]
         lacking = [p for p in able if p.missing is not None]

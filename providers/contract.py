@@ -11,9 +11,18 @@ A module `providers/<provider>/<dataset>.py` declares:
     def translate_result(payload: Payload, query: Query) -> pd.DataFrame
         the standard columns of the dataset, in canonical units.
 
+and may declare
+
+    WHOLE_MARKET: bool           it answers `Query.code == ALL` (every code, one day) in one question;
+    PAGE_SIZE: int               the upstream's row cap per request: whole-market questions are
+                                 asked page by page (`limit`/`offset`) until a page comes back short.
+
 The provider (`providers.provider`) runs the three steps under its guard, then `conform`s
 the frame to the dataset's types and `providers.units` checks the units, so a module never
 repeats either. A new dataset touches its module, its spec in `providers.models` and its table.
+
+Bulk ingestion must not lose 5,000 good rows to one bad one: `conform_rows` returns the rows
+that fail (with the reason) beside the good ones instead of raising.
 """
 
 from __future__ import annotations
@@ -28,11 +37,13 @@ import pandas as pd
 from providers.errors import BadPayload
 from providers.models import DatasetSpec
 
+ALL = "*"  # Query.code for every code of the market on one day
+
 
 @dataclass(frozen=True, slots=True)
 class Query:
     dataset: str
-    code: str  # tushare code for A-shares (600519.SH), the ticker for global (AAPL), the exchange for trade_cal
+    code: str  # tushare code (600519.SH), a global ticker (AAPL), the exchange for trade_cal, or ALL
     market: str  # "cn" or "global"
     start: dt.date
     end: dt.date
@@ -70,24 +81,37 @@ def _dates(series: pd.Series) -> pd.Series:
     return pd.to_datetime(text, format="%Y%m%d", errors="coerce").dt.date
 
 
+Rejected = list[tuple[dict[str, Any], str]]  # (row as received, why it was left out)
+
+
 def conform(df: pd.DataFrame, spec: DatasetSpec, provider: str) -> pd.DataFrame:
     """The dataset's columns in order, dates as dates and numbers as float64, or BadPayload."""
+    rows, rejected = conform_rows(df, spec, provider)
+    if rejected:
+        row, reason = rejected[0]
+        raise BadPayload(
+            f"{provider} {spec.name} has rows we cannot read ({reason}): {row}", provider=provider, dataset=spec.name
+        )
+    return rows
+
+
+def conform_rows(df: pd.DataFrame, spec: DatasetSpec, provider: str) -> tuple[pd.DataFrame, Rejected]:
+    """`conform` that leaves out the rows it cannot type and says why; missing columns still fail."""
     missing = [c for c in spec.columns if c not in df.columns]
     if missing:
         raise BadPayload(f"{provider} {spec.name} answered without {missing}", provider=provider, dataset=spec.name)
-    out = df[list(spec.columns)].copy()
+    received = df[list(spec.columns)].reset_index(drop=True)
+    out = received.copy()
+    reasons = pd.Series([None] * len(out), index=out.index, dtype=object)
     for column in spec.dates:
         out[column] = _dates(out[column])
     for column in spec.numbers:
-        try:
-            out[column] = pd.to_numeric(out[column], errors="raise").astype("float64")
-        except (ValueError, TypeError) as exc:
-            raise BadPayload(
-                f"{provider} {spec.name} column {column} is not numeric ({exc})", provider=provider, dataset=spec.name
-            ) from exc
-    empty = [k for k in spec.key if out[k].isna().any()]
-    if empty:
-        raise BadPayload(
-            f"{provider} {spec.name} has rows without a valid {', '.join(empty)}", provider=provider, dataset=spec.name
-        )
-    return out.reset_index(drop=True)
+        typed = pd.to_numeric(out[column], errors="coerce").astype("float64")
+        given = received[column].notna() & (received[column].astype("string").str.strip() != "")
+        reasons = reasons.where(~(typed.isna() & given) | reasons.notna(), f"{column} is not a number")
+        out[column] = typed
+    for k in spec.key:
+        reasons = reasons.where(out[k].notna() | reasons.notna(), f"no valid {k}")
+    failed = reasons.notna()
+    rejected = [(received.iloc[i].to_dict(), str(reasons[i])) for i in out.index[failed]]
+    return out[~failed].reset_index(drop=True), rejected

@@ -18,44 +18,58 @@ _VWAP_SLACK = 0.05  # rounding of amount and volume; a unit slip is off by 100x 
 
 
 def check(dataset: str, market: str, rows: pd.DataFrame, provider: str) -> None:
-    if dataset == "daily" and len(rows):
-        _check_bars(rows, market, provider)
-    elif dataset == "spot" and len(rows):
-        _check_vwap(rows.rename(columns={"price": "close"}).dropna(subset=["close"]), provider)
-    elif dataset == "adj_factor" and len(rows) and not (rows["adj_factor"] > 0).all():
-        raise BadPayload(f"{provider} adj_factor has non-positive factors", provider=provider, dataset=dataset)
+    """Raise BadPayload on the first row whose units or prices are impossible."""
+    problems = row_problems(dataset, market, rows)
+    failed = problems[problems.notna()]
+    if len(failed):
+        first = failed.index[0]
+        sample = rows.loc[[first]].to_dict("records")
+        raise BadPayload(f"{provider} {dataset} rows {failed.iloc[0]}: {sample}", provider=provider, dataset=dataset)
 
 
-def _fail(provider: str, why: str, rows: pd.DataFrame) -> BadPayload:
-    sample = rows.head(1).to_dict("records")
-    return BadPayload(f"{provider} daily bars {why}: {sample}", provider=provider, dataset="daily")
+def row_problems(dataset: str, market: str, rows: pd.DataFrame) -> pd.Series:
+    """Per row, what is wrong with it (None where nothing is): the first failed check wins."""
+    problems = pd.Series([None] * len(rows), index=rows.index, dtype=object)
+    if not len(rows):
+        return problems
+    if dataset == "daily":
+        checks = _bar_checks(rows, market)
+    elif dataset == "spot":
+        checks = [_vwap_check(rows.rename(columns={"price": "close"}))]
+    elif dataset == "adj_factor":
+        checks = [(~(rows["adj_factor"] > 0), "have a missing or non-positive factor")]
+    else:
+        checks = []
+    for bad, why in checks:
+        problems = problems.where(~bad | problems.notna(), why)
+    return problems
 
 
-def _check_bars(rows: pd.DataFrame, market: str, provider: str) -> None:
+Check = tuple[pd.Series, str]  # (rows failing, why)
+
+
+def _bar_checks(rows: pd.DataFrame, market: str) -> list[Check]:
     prices = rows[["open", "high", "low", "close"]]
-    bad = rows[(prices <= 0).any(axis=1) | prices.isna().any(axis=1)]
-    if len(bad):
-        raise _fail(provider, "have missing, zero or negative prices", bad)
     low, high = rows["low"] * (1 - 1e-6), rows["high"] * (1 + 1e-6)
-    bad = rows[(rows[["open", "close"]].max(axis=1) > high) | (rows[["open", "close"]].min(axis=1) < low)]
-    if len(bad):
-        raise _fail(provider, "have open or close outside low..high", bad)
-    if (rows["vol"] < 0).any():
-        raise _fail(provider, "have a negative volume", rows[rows["vol"] < 0])
+    checks: list[Check] = [
+        ((prices <= 0).any(axis=1) | prices.isna().any(axis=1), "have missing, zero or negative prices"),
+        (
+            (rows[["open", "close"]].max(axis=1) > high) | (rows[["open", "close"]].min(axis=1) < low),
+            "have open or close outside low..high",
+        ),
+        (rows["vol"] < 0, "have a negative volume"),
+    ]
     if market == "cn":
-        if (rows["currency"] != "CNY").any():
-            raise _fail(provider, "of A-shares are not in CNY", rows[rows["currency"] != "CNY"])
-        _check_vwap(rows, provider)
-    elif rows["currency"].isna().any():
-        raise _fail(provider, "of a global ticker carry no currency", rows[rows["currency"].isna()])
+        checks.append((rows["currency"] != "CNY", "of A-shares are not in CNY"))
+        checks.append(_vwap_check(rows))
+    else:
+        checks.append((rows["currency"].isna(), "of a global ticker carry no currency"))
+    return checks
 
 
-def _check_vwap(rows: pd.DataFrame, provider: str) -> None:
+def _vwap_check(rows: pd.DataFrame) -> Check:
     """amount (thousand CNY) x 10 / vol (lots) is the average price, which lies within low..high."""
-    traded = rows[(rows["vol"] > 0) & rows["amount"].notna()]
-    if len(traded):
-        vwap = traded["amount"] * 10 / traded["vol"]
-        off = traded[(vwap < traded["low"] * (1 - _VWAP_SLACK)) | (vwap > traded["high"] * (1 + _VWAP_SLACK))]
-        if len(off):
-            ratio = float((off["amount"] * 10 / off["vol"] / off["close"]).iloc[0])
-            raise _fail(provider, f"are not in lots and thousand CNY (amount/volume is {ratio:.4g}x the close)", off)
+    traded = (rows["vol"] > 0) & rows["amount"].notna() & rows["close"].notna()
+    vwap = rows["amount"] * 10 / rows["vol"].where(traded)
+    off = traded & ((vwap < rows["low"] * (1 - _VWAP_SLACK)) | (vwap > rows["high"] * (1 + _VWAP_SLACK)))
+    return off, "are not in lots and thousand CNY (amount x 10 / volume is outside low..high)"

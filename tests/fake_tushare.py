@@ -30,6 +30,7 @@ DATE_COLUMN = {
     "fina_indicator": "ann_date",
     "stock_basic": "list_date",
 }
+ROW_CAP = 6000  # tushare's cap per request for daily, adj_factor and daily_basic
 TOKEN_INVALID = (40101, "抱歉，您输入的TOKEN无效！")
 NO_PERMISSION = (
     40203,
@@ -84,6 +85,9 @@ class FakeTushare(LoopbackHTTP):
         self.mode: str | None = None  # down | rate_limit | daily_limit | no_permission | bad_json | slow
         self.delay = 0.0
         self.fail_next = 0  # answer HTTP 503 to this many requests, then recover
+        self.row_cap = ROW_CAP  # rows per request, as tushare caps them (a larger `limit` is cut to it)
+        # (api, ts_code, YYYYMMDD) -> fields to answer instead of the fixture's (bad data on demand)
+        self.patches: dict[tuple[str, str, str], dict[str, Any]] = {}
         super().__init__(port)
 
     def reset(self) -> None:
@@ -92,6 +96,8 @@ class FakeTushare(LoopbackHTTP):
         self.mode = None
         self.delay = 0.0
         self.fail_next = 0
+        self.row_cap = ROW_CAP
+        self.patches.clear()
 
     def answer(self, api: str, body: dict[str, Any]) -> tuple[int, dict[str, Any] | bytes]:
         with self._lock:
@@ -119,10 +125,15 @@ class FakeTushare(LoopbackHTTP):
         params = body.get("params") or {}
         selected = [r for r in rows if self._match(api, r, params)]
         offset = int(params.get("offset") or 0)
-        limit = params.get("limit")
-        selected = selected[offset : offset + int(limit)] if limit else selected[offset:]
+        limit = min(int(params.get("limit") or self.row_cap), self.row_cap)
+        selected = selected[offset : offset + limit]
         wanted = [f for f in str(body.get("fields") or "").split(",") if f in fields] or fields
-        items = [[_value(r[f]) for f in wanted] for r in selected]
+        column = DATE_COLUMN[api]
+        items = []
+        for r in selected:
+            patch = self.patches.get((api, r.get("ts_code", ""), r[column]))
+            row = {**r, **{k: "" if v is None else str(v) for k, v in patch.items()}} if patch else r
+            items.append([_value(row[f]) for f in wanted])
         return 200, {"code": 0, "msg": "", "data": {"fields": wanted, "items": items, "has_more": False}}
 
     @staticmethod

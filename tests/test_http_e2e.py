@@ -117,8 +117,8 @@ async def test_price_over_http_in_both_protocol_eras(served: Served, mode: str) 
         assert {"price", "fundamentals", "ping"} <= names
         body = _envelope(await client.call_tool("price", {"code": "600519", "trade_date": "20240620"}))
     assert body["close_raw"] == 1500.1 and body["adj_factor"] == 8.0204
-    assert body["adj_factor_latest"] == 8.305 and body["cite"]["adj_factor_latest_date"] == "2025-10-23"
-    assert body["close_qfq"] == pytest.approx(1500.1 * 8.0204 / 8.305, abs=1e-4)
+    assert body["adj_factor_latest"] == 8.4464 and body["cite"]["adj_factor_latest_date"] == "2026-04-15"
+    assert body["close_qfq"] == pytest.approx(1500.1 * 8.0204 / 8.4464, abs=1e-4)
 
 
 def test_missing_or_unknown_token_is_401(served: Served) -> None:
@@ -161,7 +161,7 @@ async def test_health_and_metrics_report_the_calls(served: Served) -> None:
         assert (await client.call_tool("price", {"code": "600519", "trade_date": "2024-06-22"})).is_error
     health = httpx.get(served.url + "/healthz").json()
     assert health["ok"] is True and health["version"]
-    assert health["warehouse"]["rows"]["norm_daily"] > 0
+    assert health["warehouse"]["layers"]["normalized"]["tables"]["norm_daily"]["rows"] > 0
     assert health["providers"]["tushare"]["last_success"] is not None
     metrics = httpx.get(served.url + "/metrics").text
     assert 'twilight_tool_calls_total{outcome="ok",tool="price"}' in metrics

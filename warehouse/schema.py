@@ -1,9 +1,13 @@
-"""DuckDB tables of the warehouse and the load rule of each.
+"""DuckDB tables of the warehouse, their layer and the load rule of each (dlt's way of declaring).
 
-raw.*: exact upstream payloads with their request, append-only (the audit trail).
-norm_*: typed rows, one per (key, source); a reload of the same key replaces (merge on key).
-fetch_log: what was asked upstream and when, so that "no row" can mean "no bar that day".
-quality_log: findings of the quality rules (cross-source disagreement, ...), append-only.
+raw: raw_payloads holds exact upstream payloads with their request, append-only (the audit
+  trail); fetch_log says what was asked upstream and when, so that "no row" can mean "no bar".
+normalized (norm_*): typed rows, one per (key, source); a reload of the same key replaces it
+  (merge). A "replace" table's whole-market load replaces every row of that source.
+curated (cur_daily): one row per code and day: the preferred source's raw bar and the factor.
+feature (feat_daily): derived per code and day from curated and valuation rows.
+quality: quality_log (findings, append-only), source_freshness (per source and dataset, merge),
+  quarantine (rows rejected by validation with the reason, never loaded elsewhere; append-only).
 Timestamps are naive UTC (TIMESTAMP), so that reads need no time-zone package.
 
 Rows are kept in (ts_code, trade_date) order by the loader; there are no composite primary
@@ -18,9 +22,11 @@ from dataclasses import dataclass
 @dataclass(frozen=True, slots=True)
 class Table:
     name: str
-    rule: str  # "append" or "merge"
+    rule: str  # "append", "merge" (on key) or "replace" (a whole-market load replaces the source's rows)
     key: tuple[str, ...]
     ddl: str
+    layer: str = "normalized"
+    date_column: str | None = None  # what `stats` reports the range of
 
 
 _NUM = "DOUBLE"
@@ -32,6 +38,8 @@ TABLES: tuple[Table, ...] = (
         """CREATE TABLE IF NOT EXISTS raw_payloads (
             id BIGINT DEFAULT nextval('raw_payload_ids'), source VARCHAR, api_name VARCHAR,
             params JSON, item_count INTEGER, payload JSON, fetched_at TIMESTAMP, request_id VARCHAR)""",
+        "raw",
+        "fetched_at",
     ),
     Table(
         "fetch_log",
@@ -40,6 +48,8 @@ TABLES: tuple[Table, ...] = (
         """CREATE TABLE IF NOT EXISTS fetch_log (
             dataset VARCHAR, source VARCHAR, scope VARCHAR, start_date DATE, end_date DATE,
             row_count INTEGER, fetched_at TIMESTAMP, raw_id BIGINT)""",
+        "raw",
+        "end_date",
     ),
     Table(
         "norm_daily",
@@ -49,6 +59,7 @@ TABLES: tuple[Table, ...] = (
             ts_code VARCHAR, trade_date DATE, open {_NUM}, high {_NUM}, low {_NUM}, close {_NUM},
             pre_close {_NUM}, vol {_NUM}, amount {_NUM}, currency VARCHAR, source VARCHAR,
             fetched_at TIMESTAMP)""",
+        date_column="trade_date",
     ),
     Table(
         "norm_adj_factor",
@@ -56,6 +67,7 @@ TABLES: tuple[Table, ...] = (
         ("ts_code", "trade_date", "source"),
         f"""CREATE TABLE IF NOT EXISTS norm_adj_factor (
             ts_code VARCHAR, trade_date DATE, adj_factor {_NUM}, source VARCHAR, fetched_at TIMESTAMP)""",
+        date_column="trade_date",
     ),
     Table(
         "norm_trade_cal",
@@ -64,6 +76,7 @@ TABLES: tuple[Table, ...] = (
         """CREATE TABLE IF NOT EXISTS norm_trade_cal (
             exchange VARCHAR, cal_date DATE, is_open BOOLEAN, pretrade_date DATE, source VARCHAR,
             fetched_at TIMESTAMP)""",
+        date_column="cal_date",
     ),
     Table(
         "norm_daily_basic",
@@ -74,6 +87,7 @@ TABLES: tuple[Table, ...] = (
             ps {_NUM}, ps_ttm {_NUM}, dv_ratio {_NUM}, dv_ttm {_NUM}, total_share {_NUM},
             float_share {_NUM}, total_mv {_NUM}, circ_mv {_NUM}, turnover_rate {_NUM}, source VARCHAR,
             fetched_at TIMESTAMP)""",
+        date_column="trade_date",
     ),
     Table(
         "norm_fina_indicator",
@@ -84,23 +98,58 @@ TABLES: tuple[Table, ...] = (
             roa {_NUM}, grossprofit_margin {_NUM}, netprofit_margin {_NUM}, debt_to_assets {_NUM},
             current_ratio {_NUM}, or_yoy {_NUM}, netprofit_yoy {_NUM}, source VARCHAR,
             fetched_at TIMESTAMP)""",
+        date_column="end_date",
     ),
     Table(
         "norm_stock_basic",
-        "merge",
+        "replace",
         ("ts_code", "source"),
         """CREATE TABLE IF NOT EXISTS norm_stock_basic (
             ts_code VARCHAR, name VARCHAR, area VARCHAR, industry VARCHAR, market VARCHAR, list_date DATE,
             source VARCHAR, fetched_at TIMESTAMP)""",
+        date_column="list_date",
     ),
     Table(
         "norm_spot",
-        "merge",
+        "replace",
         ("ts_code", "source"),
         f"""CREATE TABLE IF NOT EXISTS norm_spot (
             ts_code VARCHAR, name VARCHAR, price {_NUM}, open {_NUM}, high {_NUM}, low {_NUM}, pre_close {_NUM},
             vol {_NUM}, amount {_NUM}, pe_dynamic {_NUM}, pb {_NUM}, total_mv {_NUM}, circ_mv {_NUM},
             source VARCHAR, fetched_at TIMESTAMP)""",
+        date_column="fetched_at",
+    ),
+    Table(
+        "norm_macro",
+        "merge",
+        ("indicator", "period", "source"),
+        f"""CREATE TABLE IF NOT EXISTS norm_macro (
+            indicator VARCHAR, period DATE, value {_NUM}, yoy {_NUM}, mom {_NUM}, source VARCHAR,
+            fetched_at TIMESTAMP)""",
+        date_column="period",
+    ),
+    Table(
+        "cur_daily",
+        "merge",
+        ("ts_code", "trade_date"),
+        f"""CREATE TABLE IF NOT EXISTS cur_daily (
+            ts_code VARCHAR, trade_date DATE, open {_NUM}, high {_NUM}, low {_NUM}, close {_NUM},
+            pre_close {_NUM}, vol {_NUM}, amount {_NUM}, currency VARCHAR, adj_factor {_NUM}, source VARCHAR,
+            factor_source VARCHAR, fetched_at TIMESTAMP, curated_at TIMESTAMP)""",
+        "curated",
+        "trade_date",
+    ),
+    Table(
+        "feat_daily",
+        "merge",
+        ("ts_code", "trade_date"),
+        f"""CREATE TABLE IF NOT EXISTS feat_daily (
+            ts_code VARCHAR, trade_date DATE, close_qfq {_NUM}, ma_5 {_NUM}, ma_10 {_NUM}, ma_20 {_NUM},
+            ma_60 {_NUM}, momentum_5d {_NUM}, momentum_20d {_NUM}, volatility_20d {_NUM}, pe_ttm {_NUM},
+            pb {_NUM}, pe_band_low {_NUM}, pe_band_mid {_NUM}, pe_band_high {_NUM}, pe_percentile {_NUM},
+            pe_band_days INTEGER, adj_base {_NUM}, computed_at TIMESTAMP)""",
+        "feature",
+        "trade_date",
     ),
     Table(
         "quality_log",
@@ -109,6 +158,28 @@ TABLES: tuple[Table, ...] = (
         """CREATE TABLE IF NOT EXISTS quality_log (
             logged_at TIMESTAMP, rule VARCHAR, severity VARCHAR, ts_code VARCHAR, trade_date DATE, sources VARCHAR,
             detail JSON)""",
+        "quality",
+        "logged_at",
+    ),
+    Table(
+        "source_freshness",
+        "merge",
+        ("source", "dataset"),
+        """CREATE TABLE IF NOT EXISTS source_freshness (
+            source VARCHAR, dataset VARCHAR, last_success TIMESTAMP, last_failure TIMESTAMP, last_error VARCHAR,
+            rows_day DATE, rows_today BIGINT)""",
+        "quality",
+        "last_success",
+    ),
+    Table(
+        "quarantine",
+        "append",
+        (),
+        """CREATE TABLE IF NOT EXISTS quarantine (
+            quarantined_at TIMESTAMP, dataset VARCHAR, source VARCHAR, ts_code VARCHAR, trade_date DATE,
+            reason VARCHAR, row_data JSON, raw_id BIGINT)""",
+        "quality",
+        "quarantined_at",
     ),
 )
 BY_NAME = {t.name: t for t in TABLES}
@@ -117,4 +188,6 @@ SETUP = ("CREATE SEQUENCE IF NOT EXISTS raw_payload_ids",)
 MIGRATIONS = (
     "ALTER TABLE norm_daily ADD COLUMN IF NOT EXISTS currency VARCHAR",
     "UPDATE norm_daily SET currency = 'CNY' WHERE currency IS NULL AND regexp_matches(ts_code, '[.](SH|SZ|BJ)$')",
+    "ALTER TABLE quality_log ADD COLUMN IF NOT EXISTS message VARCHAR",
 )
+LAYERS = ("raw", "normalized", "curated", "feature", "quality")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from warehouse.schema import BY_NAME, MIGRATIONS, SETUP, TABLES
+from warehouse.schema import BY_NAME, LAYERS, MIGRATIONS, SETUP, TABLES
 
 _MEMO_ROWS = 100_000  # remembered statements; cleared whole when full
 
@@ -59,11 +59,18 @@ def utc_aware(when: dt.datetime) -> dt.datetime:
     return when.replace(tzinfo=dt.UTC)
 
 
+# Runs inside a load's transaction after the normalized rows are in; returns the tables it wrote.
+Derive = Callable[[duckdb.DuckDBPyConnection], Iterable[str]]
+Rejected = Sequence[tuple[dict[str, Any], str]]  # rows that failed validation, and why
+
+
 class Warehouse:
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+        """`read_only` opens a replica (a snapshot file): reads only, and no schema changes."""
         self.path = Path(path)
+        self.read_only = read_only
         try:
-            self._con = duckdb.connect(str(self.path))
+            self._con = duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.IOException as exc:
             raise WarehouseBusy(
                 f"the warehouse {self.path} is held by another process ({exc}); "
@@ -72,8 +79,11 @@ class Warehouse:
         self._write_lock = threading.Lock()
         self._local = threading.local()
         self._memo: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
+        self._memo_by_table: dict[str, set[tuple[Any, ...]]] = {t.name: set() for t in TABLES}
         self._memo_lock = threading.Lock()
         self._generation: dict[str, int] = {t.name: 0 for t in TABLES}
+        if read_only:
+            return
         for stmt in SETUP:
             self._con.execute(stmt)
         for table in TABLES:
@@ -107,84 +117,137 @@ class Warehouse:
             if [self._generation[t] for t in tables] == before:  # no write landed meanwhile
                 if len(self._memo) >= _MEMO_ROWS:
                     self._memo.clear()
+                    for keys in self._memo_by_table.values():
+                        keys.clear()
                 self._memo[key] = rows
+                for table in tables:
+                    self._memo_by_table[table].add(key)
         return rows
 
-    def _forget(self, written: set[str]) -> None:
+    def _forget(self, written: Iterable[str]) -> None:
         with self._memo_lock:
             for table in written:
                 self._generation[table] += 1
-            for key in [k for k in self._memo if written.intersection(k[0])]:
-                del self._memo[key]
+                for key in self._memo_by_table[table]:
+                    self._memo.pop(key, None)
+                self._memo_by_table[table].clear()
 
-    def load(self, table: str, rows: pd.DataFrame, raw: RawPayload, coverage: Coverage) -> int:
-        """Write one upstream response through the layers in one transaction.
-
-        The raw payload is appended, normalized rows replace any earlier rows with the same
-        key (the table's declared merge rule), and the fetch is logged with its coverage.
-        """
-        spec = BY_NAME[table]
-        fetched = utc_naive(raw.fetched_at)
+    def write(self, work: Callable[[duckdb.DuckDBPyConnection], Iterable[str]]) -> None:
+        """Run `work` in one transaction as the one writer; it returns the tables it wrote."""
         with self._write_lock:
             cur = self._con.cursor()
             try:
                 cur.execute("BEGIN")
-                raw_id = cur.execute(
-                    "INSERT INTO raw_payloads (source, api_name, params, item_count, payload, fetched_at,"
-                    " request_id) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                    [
-                        raw.source,
-                        raw.api_name,
-                        json.dumps(raw.params, ensure_ascii=False, default=str),
-                        len(raw.items),
-                        json.dumps({"fields": raw.fields, "items": raw.items}, ensure_ascii=False, default=str),
-                        fetched,
-                        raw.request_id,
-                    ],
-                ).fetchone()
-                if len(rows):
-                    incoming = rows.assign(source=raw.source, fetched_at=fetched)
-                    order = [k for k in spec.key if k != "source"]
-                    incoming = incoming.sort_values(order, kind="stable")
-                    cur.register("incoming", incoming)
-                    match = " AND ".join(f"{table}.{k} = incoming.{k}" for k in spec.key)
-                    cur.execute(f"DELETE FROM {table} USING incoming WHERE {match}")
-                    columns = ", ".join(incoming.columns)
-                    cur.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming")
-                    cur.unregister("incoming")
-                cur.execute(
-                    "INSERT INTO fetch_log VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        coverage.dataset,
-                        raw.source,
-                        coverage.scope,
-                        coverage.start,
-                        coverage.end,
-                        len(rows),
-                        fetched,
-                        raw_id[0] if raw_id else None,
-                    ],
-                )
+                written = set(work(cur))
                 cur.execute("COMMIT")
-                self._forget({table, "fetch_log", "raw_payloads"})
             except BaseException:
                 cur.execute("ROLLBACK")
                 raise
             finally:
                 cur.close()
+        self._forget(written)
+
+    def load(
+        self, table: str, rows: pd.DataFrame, raw: RawPayload, coverage: Coverage, *,
+        rejected: Rejected = (), derive: Derive | None = None,
+    ) -> int:  # fmt: skip
+        """Write one upstream response through the layers in one transaction.
+
+        The raw payload is appended; normalized rows are loaded by the table's declared rule;
+        rows that failed validation go to quarantine with their reason; the fetch is logged
+        with its coverage; then `derive` builds the layers above from what was loaded, so
+        that no reader ever sees normalized rows without their curated and feature rows.
+        """
+        fetched = utc_naive(raw.fetched_at)
+
+        def work(cur: duckdb.DuckDBPyConnection) -> Iterable[str]:
+            written = {table, "fetch_log", "raw_payloads"}
+            raw_id = cur.execute(
+                "INSERT INTO raw_payloads (source, api_name, params, item_count, payload, fetched_at,"
+                " request_id) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                [
+                    raw.source,
+                    raw.api_name,
+                    json.dumps(raw.params, ensure_ascii=False, default=str),
+                    len(raw.items),
+                    json.dumps({"fields": raw.fields, "items": raw.items}, ensure_ascii=False, default=str),
+                    fetched,
+                    raw.request_id,
+                ],
+            ).fetchone()
+            raw_key = raw_id[0] if raw_id else None
+            self._merge(cur, table, rows, raw.source, fetched, whole=coverage.scope == "*")
+            if rejected:
+                self._quarantine(cur, coverage.dataset, raw.source, rejected, fetched, raw_key)
+                written.add("quarantine")
+            cur.execute(
+                "INSERT INTO fetch_log VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [coverage.dataset, raw.source, coverage.scope, coverage.start, coverage.end, len(rows), fetched,
+                 raw_key],
+            )  # fmt: skip
+            if derive is not None:
+                written.update(derive(cur))
+            return written
+
+        self.write(work)
         return len(rows)
 
-    def append(self, table: str, row: dict[str, Any]) -> None:
-        """Add one row to an append-only table (quality findings)."""
-        columns = ", ".join(row)
-        marks = ", ".join("?" for _ in row)
-        with self._write_lock:
-            cur = self._con.cursor()
+    @staticmethod
+    def _merge(
+        cur: duckdb.DuckDBPyConnection, table: str, rows: pd.DataFrame, source: str, fetched: dt.datetime,
+        *, whole: bool,
+    ) -> None:  # fmt: skip
+        spec = BY_NAME[table]
+        if spec.rule == "replace" and whole:
+            cur.execute(f"DELETE FROM {table} WHERE source = ?", [source])
+        if not len(rows):
+            return
+        incoming = rows.assign(source=source, fetched_at=fetched)
+        order = [k for k in spec.key if k != "source"]
+        incoming = incoming.sort_values(order, kind="stable")
+        cur.register("incoming", incoming)
+        try:
+            match = " AND ".join(f"{table}.{k} = incoming.{k}" for k in spec.key)
+            cur.execute(f"DELETE FROM {table} USING incoming WHERE {match}")
+            columns = ", ".join(incoming.columns)
+            cur.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming")
+        finally:
+            cur.unregister("incoming")
+
+    @staticmethod
+    def _quarantine(
+        cur: duckdb.DuckDBPyConnection, dataset: str, source: str, rejected: Rejected, at: dt.datetime,
+        raw_id: int | None,
+    ) -> None:  # fmt: skip
+        def day(value: Any) -> dt.date | None:
+            text = str(value or "").replace("-", "")[:8]
             try:
-                cur.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(row.values()))
-            finally:
-                cur.close()
-            self._forget({table})
+                return dt.datetime.strptime(text, "%Y%m%d").date()
+            except ValueError:
+                return None
+
+        cur.executemany(
+            "INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                [at, dataset, source, row.get("ts_code"), day(row.get("trade_date")), reason,
+                 json.dumps(row, ensure_ascii=False, default=str), raw_id]
+                for row, reason in rejected
+            ],
+        )  # fmt: skip
+
+    def append(self, table: str, rows: dict[str, Any] | list[dict[str, Any]]) -> None:
+        """Add rows (all with the same columns) to an append-only table (quality findings)."""
+        batch = [rows] if isinstance(rows, dict) else rows
+        if not batch:
+            return
+        columns = ", ".join(batch[0])
+        marks = ", ".join("?" for _ in batch[0])
+
+        def work(cur: duckdb.DuckDBPyConnection) -> Iterable[str]:
+            cur.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", [list(r.values()) for r in batch])
+            return {table}
+
+        self.write(work)
 
     def covered_at(self, dataset: str, scope: str, day: dt.date) -> dt.datetime | None:
         """The latest time upstream was asked about `day` for this dataset and scope."""
@@ -197,6 +260,46 @@ class Warehouse:
         return utc_aware(row[0][0]) if row and row[0][0] is not None else None
 
     def stats(self) -> dict[str, Any]:
-        counts = {t.name: self.query(f"SELECT count(*) FROM {t.name}")[0][0] for t in TABLES}
+        """Rows and date range per table, grouped by layer, and the file's size."""
+        layers: dict[str, dict[str, Any]] = {layer: {"rows": 0, "tables": {}} for layer in LAYERS}
+        for t in TABLES:
+            column = t.date_column
+            span = f"min({column}), max({column})" if column else "NULL, NULL"
+            count, first, last = self.query(f"SELECT count(*), {span} FROM {t.name}")[0]
+            layers[t.layer]["rows"] += count
+            layers[t.layer]["tables"][t.name] = {
+                "rows": count,
+                "rule": t.rule,
+                "from": first.isoformat() if first is not None else None,
+                "to": last.isoformat() if last is not None else None,
+            }
         size = self.path.stat().st_size if self.path.exists() else 0
-        return {"path": str(self.path), "bytes": size, "rows": counts}
+        return {"path": str(self.path), "bytes": size, "read_only": self.read_only, "layers": layers}
+
+    def snapshot(self, target: Path) -> dict[str, Any]:
+        """Write a consistent copy of the warehouse to `target` (atomically replaced), for replicas.
+
+        Writes wait while the copy is made, so the copy is one moment of the store.
+        """
+        target = target.resolve()
+        if target == self.path.resolve():
+            raise ValueError("the snapshot path is the warehouse itself; choose another file")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".partial")
+        partial.unlink(missing_ok=True)
+        started = dt.datetime.now(dt.UTC)
+        with self._write_lock:
+            cur = self._con.cursor()
+            try:
+                cur.execute(f"ATTACH '{partial}' AS snapshot_target")
+                try:
+                    cur.execute(f"COPY FROM DATABASE {self._catalog()} TO snapshot_target")
+                finally:
+                    cur.execute("DETACH snapshot_target")
+            finally:
+                cur.close()
+        partial.replace(target)
+        return {"path": str(target), "bytes": target.stat().st_size, "taken_at": started.isoformat()}
+
+    def _catalog(self) -> str:
+        return str(self.query("SELECT current_database()")[0][0])

@@ -15,11 +15,12 @@ import akshare as ak
 import pandas as pd
 
 from providers.akshare.client import AkshareClient
-from providers.contract import Payload, Query
+from providers.contract import ALL, Payload, Query
 from providers.symbols import InvalidArgument, parse_code
 
 DATASET = "spot"
 MARKETS = frozenset({"cn"})
+WHOLE_MARKET = True
 API = "stock_zh_a_spot_em"
 COLUMNS = {
     "名称": "name", "最新价": "price", "今开": "open", "最高": "high", "最低": "low", "昨收": "pre_close",
@@ -52,4 +53,4 @@ def translate_result(payload: Payload, query: Query) -> pd.DataFrame:
     out["amount"] = out["amount"] / 1000
     out["total_mv"], out["circ_mv"] = out["total_mv"] / 1e4, out["circ_mv"] / 1e4
     out = out.dropna(subset=["ts_code"])
-    return out if query.code == "*" else out[out["ts_code"] == query.code]
+    return out if query.code == ALL else out[out["ts_code"] == query.code]

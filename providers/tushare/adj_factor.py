@@ -12,6 +12,8 @@ from providers.tushare.client import TushareClient, window
 DATASET = "adj_factor"
 MARKETS = frozenset({"cn"})
 API = "adj_factor"
+WHOLE_MARKET = True  # by trade_date
+PAGE_SIZE = 6000  # tushare's documented row cap per request
 
 
 def translate_query(query: Query) -> dict[str, Any]:

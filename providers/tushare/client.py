@@ -15,7 +15,7 @@ import pandas as pd
 import requests
 import tushare
 
-from providers.contract import Payload, Query
+from providers.contract import ALL, Payload, Query
 from providers.errors import (
     AuthFailed,
     BadPayload,
@@ -39,7 +39,12 @@ def _seconds_to_midnight_shanghai() -> int:
 
 
 def window(query: Query, scope: str = "ts_code") -> dict[str, Any]:
-    """The parameters of a date-window question, which most tushare APIs share."""
+    """The parameters of a date-window question, which most tushare APIs share.
+
+    The whole market (code ALL) is asked by trade_date: one day, every code.
+    """
+    if query.code == ALL:
+        return {"trade_date": tushare_date(query.start)}
     return {scope: query.code, "start_date": tushare_date(query.start), "end_date": tushare_date(query.end)}
 
 

@@ -13,6 +13,8 @@ from providers.tushare.client import TushareClient, window
 DATASET = "daily"
 MARKETS = frozenset({"cn"})
 API = "daily"
+WHOLE_MARKET = True  # by trade_date
+PAGE_SIZE = 6000  # tushare's documented row cap per request
 
 
 def translate_query(query: Query) -> dict[str, Any]:

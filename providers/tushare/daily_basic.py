@@ -12,6 +12,8 @@ from providers.tushare.client import TushareClient, window
 DATASET = "daily_basic"
 MARKETS = frozenset({"cn"})
 API = "daily_basic"
+WHOLE_MARKET = True  # by trade_date
+PAGE_SIZE = 6000  # tushare's documented row cap per request
 OPTIONAL = ("dv_ratio", "dv_ttm", "turnover_rate", "ps_ttm")  # absent from older pulls
 
 

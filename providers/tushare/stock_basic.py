@@ -6,17 +6,18 @@ from typing import Any
 
 import pandas as pd
 
-from providers.contract import Payload, Query
+from providers.contract import ALL, Payload, Query
 from providers.tushare.client import TushareClient
 
 DATASET = "stock_basic"
 MARKETS = frozenset({"cn"})
 API = "stock_basic"
+WHOLE_MARKET = True
 FIELDS = "ts_code,name,area,industry,market,list_date"
 
 
 def translate_query(query: Query) -> dict[str, Any]:
-    scope = {} if query.code == "*" else {"ts_code": query.code}
+    scope = {} if query.code == ALL else {"ts_code": query.code}
     return {**scope, "list_status": "L", "fields": FIELDS}
 
 
