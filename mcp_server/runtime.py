@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 from ops import __version__
@@ -14,13 +15,21 @@ from providers.registry import build_composer
 from provisioning.accounts import make_engine
 from provisioning.tokens import TokenStore
 from warehouse.calendar import TradingCalendar
+from warehouse.curate import Curator
 from warehouse.fundamentals import FundamentalsService
+from warehouse.ingest import Ingestor
 from warehouse.loader import SingleFlight
 from warehouse.market_clock import Clock, MarketClock, parse_hhmm, system_clock
 from warehouse.quotes import QuoteService
 from warehouse.store import Warehouse
 
 SERVED_BY = f"twilight-drive/{__version__}"
+
+
+def _preference(composer: Composer, dataset: str) -> list[str]:
+    """Sources of `dataset` most preferred first: the A-share order, then the global one."""
+    names = [p.name for p in composer.order(dataset, "cn")]
+    return names + [p.name for p in composer.order(dataset, "global") if p.name not in names]
 
 
 @dataclass
@@ -33,6 +42,7 @@ class Runtime:
     clock: MarketClock
     quotes: QuoteService
     fundamentals: FundamentalsService
+    ingestor: Ingestor
     tokens: TokenStore
     started_at: dt.datetime
 
@@ -46,7 +56,8 @@ class Runtime:
         market = MarketClock(clock, parse_hhmm(settings.bar_final_time))
         flight = SingleFlight(metrics)
         calendar = TradingCalendar(store, composer, flight, market)
-        parts = (store, composer, calendar, flight, market, settings.lookback_days)
+        curator = Curator(functools.partial(_preference, composer))
+        parts = (store, composer, calendar, flight, market, settings.lookback_days, curator)
         quotes = QuoteService(*parts, cross_check=tuple(settings.cross_check))
         return cls(
             settings=settings,
@@ -57,6 +68,7 @@ class Runtime:
             clock=market,
             quotes=quotes,
             fundamentals=FundamentalsService(*parts),
+            ingestor=Ingestor(store, composer, calendar, curator, market),
             tokens=TokenStore(make_engine(settings.accounts_url)),
             started_at=dt.datetime.now(dt.UTC),
         )

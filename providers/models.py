@@ -136,5 +136,7 @@ DATASETS: dict[str, DatasetSpec] = {
         DatasetSpec("spot", "norm_spot", ("ts_code", "name", *_SPOT_NUMBERS), ("ts_code",), (), _SPOT_NUMBERS),
         DatasetSpec("stock_basic", "norm_stock_basic", ("ts_code", "name", "area", "industry", "market", "list_date"),
                     ("ts_code",), ("list_date",), ()),
+        DatasetSpec("macro", "norm_macro", ("indicator", "period", "value", "yoy", "mom"), ("indicator", "period"),
+                    ("period",), ("value", "yoy", "mom")),
     )
 }  # fmt: skip

@@ -148,7 +148,7 @@ class Provider:
                 provider=self.name,
                 dataset=query.dataset,
             ) from exc
-        problems = units.row_problems(query.dataset, query.market, rows)
+        problems = units.row_problems(query.dataset, query.market, rows, zero_prices_pass=True)
         bad = problems.notna()
         for i in rows.index[bad]:
             rejected.append(({str(k): v for k, v in rows.loc[i].items()}, f"{query.dataset} {problems.loc[i]}"))

@@ -27,8 +27,12 @@ def check(dataset: str, market: str, rows: pd.DataFrame, provider: str) -> None:
         raise BadPayload(f"{provider} {dataset} rows {failed.iloc[0]}: {sample}", provider=provider, dataset=dataset)
 
 
-def row_problems(dataset: str, market: str, rows: pd.DataFrame) -> pd.Series:
-    """Per row, what is wrong with it (None where nothing is): the first failed check wins."""
+def row_problems(dataset: str, market: str, rows: pd.DataFrame, *, zero_prices_pass: bool = False) -> pd.Series:
+    """Per row, what is wrong with it (None where nothing is): the first failed check wins.
+
+    `zero_prices_pass` lets bars with a zero or negative price through unjudged: bulk loads
+    keep them as upstream sent them, and the anomaly rule reports them (curated skips them).
+    """
     problems = pd.Series([None] * len(rows), index=rows.index, dtype=object)
     if not len(rows):
         return problems
@@ -42,6 +46,8 @@ def row_problems(dataset: str, market: str, rows: pd.DataFrame) -> pd.Series:
         checks = []
     for bad, why in checks:
         problems = problems.where(~bad | problems.notna(), why)
+    if zero_prices_pass and dataset == "daily":
+        problems = problems.where(~(rows[["open", "high", "low", "close"]] <= 0).any(axis=1), None)
     return problems
 
 

@@ -13,8 +13,12 @@
   a 149-code slice of the real full-market tushare snapshot of 2026-04-15 (as if at the close:
   price = close; fields Eastmoney has and tushare's daily lacks are "-", as Eastmoney sends
   for missing values).
+- `GET /api/data/v1/get` (datacenter-web.eastmoney.com): the monthly CPI, PPI and PMI tables
+  (reportName RPT_ECONOMY_CPI/PPI/PMI), from akshare's own output of `macro_china_cpi/ppi/pmi`
+  mapped back to Eastmoney's field names, sent in the order the `columns` parameter lists them
+  (akshare renames them by position) and paged by pageSize/pageNumber.
 
-The transport routes both hosts to this one server; the path tells them apart.
+The transport routes every host to this one server; the path tells them apart.
 Run it by hand: `python -m tests.fake_eastmoney --port 7701`.
 """
 
@@ -94,6 +98,32 @@ def _indicators() -> dict[str, list[dict[str, Any]]]:
     return out
 
 
+# reportName -> (akshare function whose output is the fixture, Eastmoney field -> akshare column)
+_AREAS = {"NATIONAL": "全国", "CITY": "城市", "RURAL": "农村"}
+_CPI_PARTS = {"SAME": "同比增长", "BASE": "当月", "SEQUENTIAL": "环比增长", "ACCUMULATE": "累计"}
+_MACRO = {
+    "RPT_ECONOMY_CPI": ("macro_china_cpi", {f"{area}_{part}": f"{cn}-{col}" for area, cn in _AREAS.items()
+                                            for part, col in _CPI_PARTS.items()}),
+    "RPT_ECONOMY_PPI": ("macro_china_ppi", {"BASE": "当月", "BASE_SAME": "当月同比增长", "BASE_ACCUMULATE": "累计"}),
+    "RPT_ECONOMY_PMI": ("macro_china_pmi", {"MAKE_INDEX": "制造业-指数", "MAKE_SAME": "制造业-同比增长",
+                                            "NMAKE_INDEX": "非制造业-指数", "NMAKE_SAME": "非制造业-同比增长"}),
+}  # fmt: skip
+
+
+def _macro_rows() -> dict[str, list[dict[str, Any]]]:
+    """reportName -> Eastmoney rows, newest first (REPORT_DATE is the month's first day)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for report, (api, fields) in _MACRO.items():
+        (path,) = (FIXTURES / "eastmoney").glob(f"{api}_*.csv")
+        with path.open(encoding="utf-8") as handle:
+            for r in csv.DictReader(handle):
+                year, month = re.findall(r"\d+", r["月份"])
+                row: dict[str, Any] = {"REPORT_DATE": f"{year}-{month}-01 00:00:00", "TIME": r["月份"]}
+                row.update({theirs: _num(r[ours]) for theirs, ours in fields.items()})
+                out.setdefault(report, []).append(row)
+    return {report: sorted(rows, key=lambda x: x["REPORT_DATE"], reverse=True) for report, rows in out.items()}
+
+
 _SPOT_FIELDS = (*range(1, 19), *range(20, 26), 62, 115, 128, 136, 140, 141, 152)
 
 
@@ -120,6 +150,7 @@ class FakeEastmoney(LoopbackHTTP):
         self.klines = {"0": _raw_klines(), "1": _qfq_klines()}
         self.indicators = _indicators()
         self.spot = _spot_rows()
+        self.macro = _macro_rows()
         self.calls: Counter[str] = Counter()
         self.requests: list[dict[str, str]] = []
         # down | rate_limit | bad_json | empty | skewed (prices 0.5% high: a source that disagrees)
@@ -148,6 +179,8 @@ class FakeEastmoney(LoopbackHTTP):
             body = self._spot(params)
         elif path.endswith("/data/get"):
             body = self._finance(params)
+        elif path.endswith("/data/v1/get"):
+            body = self._macro(params)
         else:
             return 404, b"<html>404</html>"
         return 200, json.dumps(body, ensure_ascii=False).encode()
@@ -182,6 +215,19 @@ class FakeEastmoney(LoopbackHTTP):
         if self.mode == "empty" or not rows:
             return {"version": None, "result": None, "success": False, "message": "返回数据为空", "code": 9201}
         result = {"pages": 1, "data": rows, "count": len(rows)}
+        return {"version": None, "result": result, "success": True, "message": "ok", "code": 0}
+
+    def _macro(self, params: dict[str, str]) -> dict[str, Any]:
+        rows = self.macro.get(params.get("reportName", ""), [])
+        if self.mode == "empty" or not rows:
+            return {"version": None, "result": None, "success": False, "message": "返回数据为空", "code": 9201}
+        if params.get("sortTypes") == "1":
+            rows = rows[::-1]
+        requested = [c for c in params.get("columns", "ALL").split(",") if c and c != "ALL"]
+        size, page = int(params.get("pageSize", "50")), int(params.get("pageNumber", "1"))
+        chosen = rows[(page - 1) * size : page * size]
+        data = [{c: row.get(c) for c in requested} for row in chosen] if requested else chosen
+        result = {"pages": -(-len(rows) // size), "data": data, "count": len(rows)}
         return {"version": None, "result": result, "success": True, "message": "ok", "code": 0}
 
     def handle(self, request: BaseHTTPRequestHandler) -> None:

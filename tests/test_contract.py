@@ -28,12 +28,13 @@ CASES = {
     ("akshare", "adj_factor"): Query("adj_factor", "600519.SH", "cn", D(2024, 6, 1), D(2024, 6, 30)),
     ("akshare", "fina_indicator"): Query("fina_indicator", "600519.SH", "cn", D(2024, 1, 1), D(2025, 12, 31)),
     ("akshare", "spot"): Query("spot", "*", "cn", D(2026, 4, 15), D(2026, 4, 15)),
+    ("akshare", "macro"): Query("macro", "cpi", "cn", D(2024, 1, 1), D(2024, 12, 31)),
     ("pytdx", "daily"): Query("daily", "600519.SH", "cn", D(2024, 6, 1), D(2024, 6, 30)),
     ("yahoo", "daily"): Query("daily", "AAPL", "global", D(2020, 6, 1), D(2020, 6, 30)),
     ("yahoo", "adj_factor"): Query("adj_factor", "AAPL", "global", D(2020, 6, 1), D(2020, 6, 30)),
 }
 _DATED = {"daily": "trade_date", "adj_factor": "trade_date", "trade_cal": "cal_date", "daily_basic": "trade_date",
-          "fina_indicator": "ann_date"}  # fmt: skip
+          "fina_indicator": "ann_date", "macro": "period"}  # fmt: skip
 
 
 def test_every_registered_module_has_a_case(make_runtime: RuntimeFactory) -> None:

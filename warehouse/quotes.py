@@ -25,6 +25,7 @@ from providers.errors import ProviderError
 from providers.models import RELATIVE_FACTORS, DailyBar
 from providers.symbols import InvalidArgument
 from warehouse.calendar import TradingCalendar
+from warehouse.curate import Curator
 from warehouse.loader import SingleFlight
 from warehouse.market_clock import MarketClock
 from warehouse.quality import CROSS_CHECK_TOLERANCE_PCT, record_disagreement
@@ -72,10 +73,10 @@ class Quote:
 class QuoteService(DatasetReader):
     def __init__(
         self, store: Warehouse, composer: Composer, calendar: TradingCalendar, flight: SingleFlight,
-        clock: MarketClock, lookback_days: int, *, cross_check: tuple[str, ...] = (),
+        clock: MarketClock, lookback_days: int, curator: Curator, *, cross_check: tuple[str, ...] = (),
     ) -> None:  # fmt: skip
         """`cross_check` names the providers asked for a second opinion on each A-share close."""
-        super().__init__(store, composer, calendar, flight, clock, lookback_days)
+        super().__init__(store, composer, calendar, flight, clock, lookback_days, curator)
         self.cross_check_sources = cross_check
 
     # -- store reads -------------------------------------------------------------------------

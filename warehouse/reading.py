@@ -7,16 +7,21 @@ fetches upstream, the rows are written, and the question is answered from what w
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Hashable
 
 from citation.attempts import Attempts
 from providers.composer import Composer
 from providers.contract import Query
 from providers.models import DATASETS
+from warehouse import freshness
 from warehouse.calendar import TradingCalendar
+from warehouse.curate import Curator
 from warehouse.loader import SingleFlight
 from warehouse.market_clock import GlobalClock, MarketClock
 from warehouse.store import Coverage, Warehouse
+
+CURATED_FROM = ("daily", "adj_factor", "daily_basic")  # datasets the curated and feature rows derive from
 
 
 class DatasetReader:
@@ -28,8 +33,10 @@ class DatasetReader:
         flight: SingleFlight,
         clock: MarketClock,
         lookback_days: int,
+        curator: Curator,
     ) -> None:
         self._store = store
+        self._curator = curator
         self._composer = composer
         self._calendar = calendar
         self._flight = flight
@@ -60,12 +67,25 @@ class DatasetReader:
         return self._covered(dataset, code, day, market)
 
     def _fetch(self, query: Query, attempts: Attempts, request_id: str | None, only: str | None = None) -> None:
-        """Fetch one question through the composer and load the answer (runs in a worker thread)."""
+        """Fetch one question through the composer and load it through the layers (in a worker thread)."""
         attempts.add("warehouse", query.dataset, "miss")
-        fetched = self._composer.fetch(query, attempts, request_id, only=only)
+        tried = len(attempts.log)
+        try:
+            fetched = self._composer.fetch(query, attempts, request_id, only=only)
+        finally:
+            for entry in attempts.log[tried:]:
+                if entry["outcome"] not in ("ok", "empty"):
+                    error = f"{entry['outcome']}: {entry.get('detail') or ''}"
+                    freshness.record(self._store, entry["provider"], query.dataset, self._clock.now(), error=error)
         scope = f"{query.dataset}@{only}" if only else f"{query.dataset}_latest" if query.latest else query.dataset
         coverage = Coverage(scope, query.code, query.start, query.end)
-        self._store.load(DATASETS[query.dataset].table, fetched.rows, fetched.raw, coverage)
+        derive = None
+        if query.dataset in CURATED_FROM:
+            start = min(query.start, fetched.rows["trade_date"].min()) if len(fetched.rows) else query.start
+            derive = functools.partial(self._curator.refresh, codes=[query.code], start=start, end=query.end)
+        self._store.load(DATASETS[query.dataset].table, fetched.rows, fetched.raw, coverage, derive=derive)
+        freshness.record(self._store, fetched.raw.source, query.dataset, fetched.raw.fetched_at,
+                         rows=len(fetched.rows))  # fmt: skip
 
     async def _ensure(
         self, attempts: Attempts, query: Query, fresh: Callable[[], bool], request_id: str | None,

@@ -16,7 +16,8 @@ from providers import transport
 from providers.errors import BadPayload, NoData, ProviderError, RateLimited, UpstreamUnavailable
 
 NAME = "akshare"
-HOSTS = ("push2his.eastmoney.com", "datacenter.eastmoney.com", "82.push2.eastmoney.com")  # klines; F10; spot
+# klines; F10; spot; macro (CPI, PPI, PMI)
+HOSTS = ("push2his.eastmoney.com", "datacenter.eastmoney.com", "82.push2.eastmoney.com", "datacenter-web.eastmoney.com")
 _THROTTLE_WAIT = 60  # Eastmoney sends no Retry-After; a minute is what its blocks usually last
 
 

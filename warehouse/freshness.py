@@ -1,0 +1,57 @@
+"""source_freshness: per source and dataset, the last success, the last failure and today's rows.
+
+Written by ingestion (and by every fetch-through load), read by the freshness rule and by
+`quality_status`. A source is stale when its last success is more than STALE_AFTER old *and*
+a trading day's bar has become final since then: over a weekend or a holiday nothing new
+was due, so nothing is stale (freshness as of the trading calendar).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import duckdb
+
+from warehouse.market_clock import SHANGHAI
+from warehouse.store import Warehouse, utc_naive
+
+STALE_AFTER = dt.timedelta(hours=24)
+
+
+def record(store: Warehouse, source: str, dataset: str, at: dt.datetime, *, rows: int = 0,
+           error: str | None = None) -> None:  # fmt: skip
+    """A success (with its row count) or a failure (with its error) of `source` for `dataset`."""
+    day = at.astimezone(SHANGHAI).date()
+    when = utc_naive(at)
+
+    def work(cur: duckdb.DuckDBPyConnection) -> Iterable[str]:
+        found = cur.execute(
+            "SELECT rows_day, rows_today FROM source_freshness WHERE source = ? AND dataset = ?", [source, dataset]
+        ).fetchone()
+        if found is None:
+            cur.execute("INSERT INTO source_freshness VALUES (?, ?, NULL, NULL, NULL, ?, 0)", [source, dataset, day])
+            found = (day, 0)
+        today = (found[1] if found[0] == day else 0) + (rows if error is None else 0)
+        if error is None:
+            cur.execute(
+                "UPDATE source_freshness SET last_success = ?, rows_day = ?, rows_today = ?"
+                " WHERE source = ? AND dataset = ?",
+                [when, day, today, source, dataset],
+            )
+        else:
+            cur.execute(
+                "UPDATE source_freshness SET last_failure = ?, last_error = ?, rows_day = ?, rows_today = ?"
+                " WHERE source = ? AND dataset = ?",
+                [when, error[:500], day, today, source, dataset],
+            )
+        return ("source_freshness",)
+
+    store.write(work)
+
+
+def is_stale(last_success: dt.datetime | None, now: dt.datetime, latest_final: dt.datetime) -> bool | None:
+    """None when the source never succeeded; else whether it missed a bar that became final."""
+    if last_success is None:
+        return None
+    return now - last_success > STALE_AFTER and last_success < latest_final
