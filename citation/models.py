@@ -45,6 +45,9 @@ class Cite(BaseModel):
         default=None, description="The trade date of adj_factor_latest (the qfq base)."
     )
     calendar: str | None = Field(default=None, description="What market_state and trading days were judged by.")
+    layer: str | None = Field(default=None, description="Warehouse layer read: raw, normalized, curated, feature.")
+    upstream_sources: list[str] | None = Field(default=None, description="Upstreams the warehouse rows came from.")
+    ingested_at: str | None = Field(default=None, description="When the newest row read was fetched (UTC).")
     warnings: list[str] = Field(default_factory=list)
 
 
@@ -88,3 +91,52 @@ class Pong(BaseModel):
     ok: bool
     served_by: str
     server_time: str
+
+
+class TableAnswer(BaseModel):
+    ts_code: str
+    layer: str
+    adjust: str
+    columns: list[str]
+    rows: list[list[Any]] = Field(description="One list per row, in `columns` order; dates YYYY-MM-DD.")
+    row_count: int
+    units: Units
+    notes: list[str] = Field(default_factory=list)
+    cite: Cite
+
+
+class FeaturesAnswer(BaseModel):
+    ts_code: str
+    trade_date: str
+    features: dict[str, float | int | None]
+    definitions: dict[str, str]
+    cite: Cite
+
+
+class WarehouseFundamentalsAnswer(BaseModel):
+    ts_code: str
+    period: str
+    claims: list[Claim]
+    cite: Cite
+
+
+class SourceStatus(BaseModel):
+    source: str
+    dataset: str
+    last_success: str | None
+    last_failure: str | None
+    last_error: str | None
+    rows_today: int
+    stale: bool | None = Field(description="null when the source never succeeded")
+
+
+class QualityStatusAnswer(BaseModel):
+    sources: list[SourceStatus]
+    findings_last_24h: dict[str, int] = Field(description="Quality findings logged in the last 24 h, by severity.")
+    latest_findings: list[dict[str, Any]]
+    cite: Cite
+
+
+class QualityLogsAnswer(BaseModel):
+    entries: list[dict[str, Any]]
+    cite: Cite

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio.to_thread
 
 from ops import __version__
 from ops.metrics import Metrics
@@ -22,6 +27,9 @@ from warehouse.loader import SingleFlight
 from warehouse.market_clock import Clock, MarketClock, parse_hhmm, system_clock
 from warehouse.quotes import QuoteService
 from warehouse.store import Warehouse
+from warehouse.views import WarehouseViews
+
+T = TypeVar("T")
 
 SERVED_BY = f"twilight-drive/{__version__}"
 
@@ -43,11 +51,15 @@ class Runtime:
     quotes: QuoteService
     fundamentals: FundamentalsService
     ingestor: Ingestor
+    calendar: TradingCalendar
+    views: WarehouseViews  # what the warehouse tools read: the primary, or a replica
+    replica: Warehouse | None
     tokens: TokenStore
     started_at: dt.datetime
 
     @classmethod
-    def open(cls, settings: Settings, clock: Clock = system_clock) -> Runtime:
+    def open(cls, settings: Settings, clock: Clock = system_clock, replica: Path | None = None) -> Runtime:
+        """`replica`: a snapshot file the warehouse tools read instead of the primary (read-only)."""
         settings.ensure_home()
         metrics = Metrics()
         health = ProviderHealth()
@@ -57,6 +69,7 @@ class Runtime:
         flight = SingleFlight(metrics)
         calendar = TradingCalendar(store, composer, flight, market)
         curator = Curator(functools.partial(_preference, composer))
+        reader = Warehouse(replica, read_only=True) if replica is not None else store
         parts = (store, composer, calendar, flight, market, settings.lookback_days, curator)
         quotes = QuoteService(*parts, cross_check=tuple(settings.cross_check))
         return cls(
@@ -69,10 +82,19 @@ class Runtime:
             quotes=quotes,
             fundamentals=FundamentalsService(*parts),
             ingestor=Ingestor(store, composer, calendar, curator, market),
+            calendar=calendar,
+            views=WarehouseViews(reader),
+            replica=reader if reader is not store else None,
             tokens=TokenStore(make_engine(settings.accounts_url)),
             started_at=dt.datetime.now(dt.UTC),
         )
 
+    async def run_read(self, read: Callable[..., T], *args: Any) -> T:
+        """A warehouse read in a worker thread, so that a cold query never stalls the event loop."""
+        return await anyio.to_thread.run_sync(functools.partial(read, *args))
+
     def close(self) -> None:
         self.composer.close()
+        if self.replica is not None:
+            self.replica.close()
         self.store.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
 
-from mcp_server import tools
+from mcp_server import tools, warehouse_tools
 from mcp_server.auth import ACTIVE_SCOPE, AccountsTokenVerifier
 from mcp_server.runtime import Runtime
 from ops import __version__
@@ -34,4 +34,5 @@ def build_server(rt: Runtime, *, http_auth: bool) -> MCPServer:
         log_level=rt.settings.log_level.upper(),  # type: ignore[arg-type]
     )
     tools.register(server, rt)
+    warehouse_tools.register(server, rt)
     return server

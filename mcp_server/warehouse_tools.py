@@ -1,0 +1,177 @@
+"""The warehouse tools: history, features, stored reports and the quality state, with cites.
+
+They answer from the warehouse only (or its read-only replica), never upstream, so a
+question costs no upstream call and the answer says which layer and which upstreams the
+rows came from and when they were ingested.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from mcp_types import CallToolResult
+from pydantic import BaseModel, Field
+
+from citation.attempts import Attempts
+from citation.models import (
+    Claim,
+    FeaturesAnswer,
+    QualityLogsAnswer,
+    QualityStatusAnswer,
+    SourceStatus,
+    TableAnswer,
+    Units,
+    WarehouseFundamentalsAnswer,
+)
+from mcp_server.runtime import Runtime
+from mcp_server.tools import READ_ONLY, _a_share, _answer, _cite, _iso, _text
+from providers.models import INDICATOR_UNITS
+from providers.symbols import InvalidArgument, parse_code, parse_date
+from warehouse.quality import SEVERITIES
+from warehouse.store import utc_aware
+
+DEFINITIONS = {
+    "close_qfq": "close x adj_factor / adj_base (forward-adjusted to the newest factor in the warehouse)",
+    "ma_5": "mean of the last 5 qfq closes (likewise ma_10, ma_20, ma_60); null until that many bars exist",
+    "momentum_5d": "adjusted return over the last 5 bars, percent (momentum_20d: 20 bars)",
+    "volatility_20d": "sample standard deviation of the last 20 daily adjusted returns, percent, not annualised",
+    "pe_ttm": "P/E on trailing twelve months' earnings (null when loss-making); pb: price to book",
+    "pe_band_low": "20th percentile of pe_ttm over the trailing 3 years (pe_band_mid: 50th, pe_band_high: 80th)",
+    "pe_percentile": "share of the trailing 3 years' pe_ttm values at or below today's, percent",
+    "pe_band_days": "how many days with a pe_ttm the bands were computed from",
+}
+LOG_LIMIT = 500
+
+
+def _today(rt: Runtime) -> dt.date:
+    return rt.clock.today()
+
+
+def register(server: object, rt: Runtime) -> None:
+    add_tool = server.add_tool  # type: ignore[attr-defined]
+    views = rt.views
+
+    async def warehouse_daily(
+        code: Annotated[str | int, Field(description="A-share code or global ticker, as for `price`")],
+        start: Annotated[str | int, Field(description="First day, YYYYMMDD or YYYY-MM-DD")],
+        end: Annotated[str | int | None, Field(description="Last day (default: today)")] = None,
+        layer: Annotated[Literal["curated", "normalized", "raw"], Field(description="Which layer to read")] = "curated",
+        adjust: Annotated[Literal["none", "qfq", "hfq"], Field(description="Adjust prices (curated only)")] = "none",
+    ) -> Annotated[CallToolResult, TableAnswer]:
+        """Daily bars of one code from the warehouse: curated (one row per day: the preferred source's
+        raw OHLC, volume, amount, adj_factor), normalized (one row per source and day) or raw (the
+        upstream payloads). `adjust` gives qfq or hfq prices from the curated factors. Up to 5,000
+        rows per call. Answers from what was ingested; costs no upstream call."""
+
+        async def body(tool_call_id: str, attempts: Attempts) -> BaseModel:
+            symbol = parse_code(_text(code) or "")
+            first = parse_date(str(_text(start)), "start", today=_today(rt))
+            last = parse_date(str(_text(end)), "end", today=_today(rt)) if end else _today(rt)
+            if first > last:
+                raise InvalidArgument("start", f"start {first} is after end {last}", "swap them")
+            table = await rt.run_read(views.daily, symbol.code, first, last, layer, adjust)
+            attempts.add("warehouse", f"daily:{layer}", "hit")
+            units = Units() if symbol.market == "cn" else Units(price="native", volume="shares", amount=None,
+                                                                  share_count=None, market_cap=None)  # fmt: skip
+            ingested = utc_aware(table.ingested_at) if table.ingested_at else rt.clock.now()
+            cite = _cite(tool_call_id, ingested, attempts, layer=layer, upstream_sources=table.sources,
+                         ingested_at=_iso(ingested), warnings=table.notes)  # fmt: skip
+            return TableAnswer(ts_code=symbol.code, layer=layer, adjust=adjust, columns=table.columns,
+                               rows=table.rows, row_count=len(table.rows), units=units, notes=table.notes,
+                               cite=cite)  # fmt: skip
+
+        return await _answer(rt, "warehouse_daily", body)
+
+    async def warehouse_features(
+        code: Annotated[str | int, Field(description="A-share code")],
+        date: Annotated[
+            str | int | None, Field(description="YYYYMMDD or YYYY-MM-DD; the newest on or before it")
+        ] = None,
+    ) -> Annotated[CallToolResult, FeaturesAnswer]:
+        """Derived features of one A-share on a day: moving averages of forward-adjusted closes
+        (ma_5/10/20/60), momentum_5d/20d and volatility_20d from adjusted returns, pe_ttm, pb and
+        3-year PE bands. Definitions are in the answer."""
+
+        async def body(tool_call_id: str, attempts: Attempts) -> BaseModel:
+            symbol = _a_share(code)
+            day = parse_date(str(_text(date)), "date", today=_today(rt)) if date else None
+            found, features, computed, base = await rt.run_read(views.features, symbol.code, day)
+            attempts.add("warehouse", "features", "hit")
+            warnings = [] if day is None or found == day else [f"no features on {day}; these are of {found}"]
+            cite = _cite(tool_call_id, utc_aware(computed), attempts, layer="feature", upstream_sources=None,
+                         ingested_at=_iso(utc_aware(computed)), warnings=warnings)  # fmt: skip
+            return FeaturesAnswer(ts_code=symbol.code, trade_date=found.isoformat(), features=features,
+                                  definitions={**DEFINITIONS, "adj_base": str(base)}, cite=cite)  # fmt: skip
+
+        return await _answer(rt, "warehouse_features", body)
+
+    async def warehouse_fundamentals(
+        code: Annotated[str | int, Field(description="A-share code")],
+        period: Annotated[
+            str | int | None, Field(description="Report period end (e.g. 20240630); omit: newest")
+        ] = None,
+    ) -> Annotated[CallToolResult, WarehouseFundamentalsAnswer]:
+        """Financial indicators of one report period from the warehouse (EPS, BPS, ROE, margins,
+        debt ratio, growth), as cited claims. Answers from what was ingested; no upstream call."""
+
+        async def body(tool_call_id: str, attempts: Attempts) -> BaseModel:
+            symbol = _a_share(code)
+            end = parse_date(str(_text(period)), "period", today=_today(rt)) if period else None
+            rows = await rt.run_read(views.reports, symbol.code, end)
+            attempts.add("warehouse", "fina_indicator", "hit")
+            _, _, end_date, *values, source, fetched = rows[0]
+            when = utc_aware(fetched)
+            cite = _cite(tool_call_id, when, attempts, layer="normalized", upstream_sources=[source],
+                         ingested_at=_iso(when), source=source)  # fmt: skip
+            claims = [
+                Claim(metric=m, value=None if v is None or v != v else float(v), unit=u,
+                      period_or_date=end_date.isoformat(), cite=cite)
+                for (m, u), v in zip(INDICATOR_UNITS.items(), values, strict=True)
+            ]  # fmt: skip
+            return WarehouseFundamentalsAnswer(ts_code=symbol.code, period=end_date.isoformat(), claims=claims,
+                                               cite=cite)  # fmt: skip
+
+        return await _answer(rt, "warehouse_fundamentals", body)
+
+    async def quality_status() -> Annotated[CallToolResult, QualityStatusAnswer]:
+        """Per upstream source and dataset: last success, last failure, rows today, and whether it is
+        stale (over 24 h old with a trading day's bar final since), plus recent quality findings."""
+
+        async def body(tool_call_id: str, attempts: Attempts) -> BaseModel:
+            now = rt.clock.now()
+            latest = await rt.calendar.latest_final_day()
+            sources = await rt.run_read(views.status, now, rt.clock.final_of(latest))
+            recent = await rt.run_read(views.logs, None, now - dt.timedelta(hours=24), LOG_LIMIT)
+            counts = {s: sum(1 for e in recent if e["severity"] == s) for s in SEVERITIES}
+            attempts.add("warehouse", "quality", "hit")
+            cite = _cite(tool_call_id, now, attempts, layer="quality")
+            return QualityStatusAnswer(sources=[SourceStatus(**s) for s in sources], findings_last_24h=counts,
+                                       latest_findings=recent[:10], cite=cite)  # fmt: skip
+
+        return await _answer(rt, "quality_status", body)
+
+    async def quality_logs(
+        severity: Annotated[Literal["info", "warning", "error"] | None, Field(description="Only this severity")] = None,
+        since: Annotated[str | int | None, Field(description="YYYYMMDD or YYYY-MM-DD (Asia/Shanghai day)")] = None,
+        limit: Annotated[int, Field(description="At most this many, newest first (1-500)")] = 50,
+    ) -> Annotated[CallToolResult, QualityLogsAnswer]:
+        """Quality findings, newest first: cross-source disagreements, stale sources, rows rejected
+        into quarantine, anomalies (zero closes, moves beyond the price limit), completeness gaps."""
+
+        async def body(tool_call_id: str, attempts: Attempts) -> BaseModel:
+            if not 1 <= limit <= LOG_LIMIT:
+                raise InvalidArgument("limit", f"limit {limit} is outside 1..{LOG_LIMIT}", "ask for 1 to 500 entries")
+            start = None
+            if since:
+                day = parse_date(str(_text(since)), "since", today=_today(rt))
+                start = rt.clock.at(day, dt.time(0))
+            entries: list[dict[str, Any]] = await rt.run_read(views.logs, severity, start, limit)
+            attempts.add("warehouse", "quality_log", "hit")
+            return QualityLogsAnswer(entries=entries, cite=_cite(tool_call_id, rt.clock.now(), attempts,
+                                                                  layer="quality"))  # fmt: skip
+
+        return await _answer(rt, "quality_logs", body)
+
+    for fn in (warehouse_daily, warehouse_features, warehouse_fundamentals, quality_status, quality_logs):
+        add_tool(fn, annotations=READ_ONLY)
