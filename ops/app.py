@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mcp_server.runtime import Runtime
 from mcp_server.server import build_server
 from ops import __version__
+from ops.control import background
 
 log = structlog.get_logger("ops.app")
 _LOOPBACK = ["127.0.0.1", "127.0.0.1:*", "localhost", "localhost:*", "[::1]", "[::1]:*"]
@@ -99,6 +100,8 @@ def build_app(rt: Runtime) -> Starlette:
         host=rt.settings.host,
     )
 
+    scheduled: list[dict[str, str | None]] = []
+
     async def healthz(_: Request) -> Response:
         try:
             warehouse = {"ok": True, **rt.store.stats()}
@@ -111,6 +114,8 @@ def build_app(rt: Runtime) -> Starlette:
             "warehouse": warehouse,
             "providers": rt.composer.status(rt.health.snapshot()),
             "provider_order": rt.composer.matrix(),
+            "schedule": scheduled,
+            "replica": str(rt.replica.path) if rt.replica is not None else None,
         }
         return JSONResponse(body, status_code=200 if body["ok"] else 503)
 
@@ -119,7 +124,8 @@ def build_app(rt: Runtime) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        async with server.session_manager.run():
+        async with server.session_manager.run(), background(rt) as jobs:
+            scheduled.extend(jobs)
             log.info("serving", version=__version__, warehouse=str(rt.store.path))
             yield
         rt.close()

@@ -1,11 +1,21 @@
-"""`twilight`: serve the MCP server, and manage API tokens."""
+"""`twilight`: serve the MCP server, manage API tokens, and run warehouse jobs.
+
+Warehouse jobs go to the running server when there is one (it owns the warehouse file) and
+run here otherwise; see `ops.control`.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import anyio
 
 from ops import __version__
 from ops.logging import configure_logging
@@ -18,27 +28,151 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from mcp_server.runtime import Runtime
     from mcp_server.server import build_server
+    from ops import control
     from ops.app import build_app
     from warehouse.store import WarehouseBusy
 
     settings.host = args.host or settings.host
     settings.port = args.port or settings.port
     configure_logging(settings.log_level)
-    try:
-        rt = Runtime.open(settings)
-    except WarehouseBusy as exc:
-        print(f"twilight serve: {exc}", file=sys.stderr)
+    replica = Path(args.warehouse_replica) if args.warehouse_replica else None
+    if replica is not None and not replica.is_file():
+        print(f"twilight serve: --warehouse-replica {replica} is not a file; make one with "
+              "`twilight warehouse snapshot PATH` on the primary", file=sys.stderr)  # fmt: skip
         return 2
-    if args.transport == "stdio":
-        server = build_server(rt, http_auth=False)
+    with _warehouse_turn(settings, "serve") as held:
+        if not held:
+            who = control.holder(settings.home)
+            pid = who.get("pid", "?")
+            print(f"twilight serve: the warehouse in {settings.home} is held by another `twilight serve`"
+                  f" (pid {pid}); stop it or point TWILIGHT_HOME elsewhere", file=sys.stderr)  # fmt: skip
+            return 2
         try:
-            anyio.run(server.run_stdio_async)
-        finally:
-            rt.close()
-        return 0
-    print(f"twilight {__version__}: MCP at http://{settings.host}:{settings.port}/mcp", file=sys.stderr)
-    uvicorn.run(build_app(rt), host=settings.host, port=settings.port, log_config=None, access_log=False)
+            rt = Runtime.open(settings, replica=replica)
+        except WarehouseBusy as exc:
+            print(f"twilight serve: {exc}", file=sys.stderr)
+            return 2
+        if args.transport == "stdio":
+            server = build_server(rt, http_auth=False)
+
+            async def stdio() -> None:
+                async with control.background(rt):
+                    await server.run_stdio_async()
+
+            try:
+                anyio.run(stdio)
+            finally:
+                rt.close()
+            return 0
+        print(f"twilight {__version__}: MCP at http://{settings.host}:{settings.port}/mcp", file=sys.stderr)
+        uvicorn.run(build_app(rt), host=settings.host, port=settings.port, log_config=None, access_log=False)
     return 0
+
+
+@contextlib.contextmanager
+def _warehouse_turn(settings: Settings, kind: str) -> Iterator[bool]:
+    """Take the warehouse lock, waiting while a CLI job holds it; False if a server holds it."""
+    from ops import control
+
+    told = False
+    while True:
+        with control.holding(settings.home, kind) as held:
+            if held:
+                yield True
+                return
+            who = control.holder(settings.home)
+            if who.get("kind") == "serve" or (kind != "serve" and control.running_server(settings.home)):
+                yield False
+                return
+            if not told:
+                print(f"twilight: waiting for `twilight` (pid {who.get('pid', '?')}) to finish with the warehouse…",
+                      file=sys.stderr)  # fmt: skip
+                told = True
+        time.sleep(0.2)
+
+
+def _job(settings: Settings, job: dict[str, Any], *, as_json: bool = False) -> int:
+    """Run a warehouse job on the running server, or here when none runs; print its result."""
+    from mcp_server.runtime import Runtime
+    from ops import control
+    from providers.symbols import InvalidArgument
+
+    bar = _ProgressBar(enabled=not as_json and job["job"] in ("daily", "backfill", "macro"))
+    try:
+        while True:
+            server = control.running_server(settings.home)
+            if server is not None:
+                result = control.submit(server, job, bar.update)
+                break
+            with _warehouse_turn(settings, "cli") as held:
+                if held:
+                    configure_logging(settings.log_level)
+                    rt = Runtime.open(settings)
+                    try:
+                        result = anyio.run(control.run_job, rt, job, bar.update)
+                    finally:
+                        rt.close()
+                    break
+            time.sleep(0.2)  # a server holds it but is not listening yet
+    except InvalidArgument as exc:
+        bar.close()
+        print(f"twilight: {exc}; {exc.remedy}", file=sys.stderr)
+        return 2
+    except (RuntimeError, OSError, ValueError) as exc:
+        bar.close()
+        print(f"twilight: {exc}", file=sys.stderr)
+        return 1
+    bar.close()
+    print(json.dumps(result, indent=2, ensure_ascii=False, default=str) if as_json else _summary(job, result))
+    return 1 if result.get("failed") else 0
+
+
+class _ProgressBar:
+    """A one-line progress bar on stderr (only when it is a terminal, or asked for)."""
+
+    def __init__(self, *, enabled: bool) -> None:
+        self.enabled = enabled
+        self.shown = False
+
+    def update(self, event: dict[str, Any]) -> None:
+        if not self.enabled or event.get("event") != "progress":
+            return
+        done, total = int(event["done"]), max(1, int(event["total"]))
+        filled = int(30 * done / total)
+        line = (f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} {event.get('item', '')}"
+                f"  rows {event.get('rows', 0)}  calls {event.get('upstream_calls', 0)}")  # fmt: skip
+        sys.stderr.write(line[:150].ljust(150))
+        sys.stderr.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+            self.shown = False
+
+
+def _summary(job: dict[str, Any], result: dict[str, Any]) -> str:
+    if job["job"] == "stats":
+        lines = [f"{result['path']}: {result['bytes'] / 1e6:.1f} MB"]
+        for layer, info in result["layers"].items():
+            lines.append(f"  {layer:11} {info['rows']:>12,} rows")
+            for name, t in info["tables"].items():
+                span = f"{t['from']} .. {t['to']}" if t["from"] else ""
+                lines.append(f"    {name:22} {t['rows']:>12,}  {span}")
+        return "\n".join(lines)
+    if "seconds" not in result:
+        return json.dumps(result, indent=2, ensure_ascii=False, default=str)
+    lines = [
+        f"{result['job']}: {len(result['loaded'])} loaded, {len(result['skipped'])} skipped,"
+        f" {len(result['failed'])} failed in {result['seconds']} s, {result['upstream_calls']} upstream calls"
+    ]
+    lines.append("  rows per layer: " + ", ".join(f"{k} +{v}" for k, v in result["rows_per_layer"].items()))
+    if result["quarantined"]:
+        lines.append(f"  quarantined rows: {result['quarantined']}")
+    lines.append(f"  quality findings: {result['quality_findings']} new")
+    lines += [f"  skipped {s}" for s in result["skipped"][:10]]
+    lines += [f"  FAILED {f}" for f in result["failed"]]
+    return "\n".join(lines)
 
 
 def _tokens(args: argparse.Namespace, settings: Settings) -> int:
@@ -85,6 +219,36 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--transport", choices=["http", "stdio"], default="http")
     serve.add_argument("--host", default=None, help="bind address (default 127.0.0.1, or TWILIGHT_HOST)")
     serve.add_argument("--port", type=int, default=None, help="port (default 9100, or TWILIGHT_PORT)")
+    serve.add_argument("--warehouse-replica", default=None, metavar="PATH",
+                       help="serve the warehouse tools from this read-only snapshot (`warehouse snapshot`)")  # fmt: skip
+
+    ingest = commands.add_parser("ingest", help="load market data into the warehouse")
+    ingest_commands = ingest.add_subparsers(dest="ingest_command", required=True)
+    daily = ingest_commands.add_parser("daily", help="one whole-market day (default: every day since the last)")
+    daily.add_argument("--date", help="YYYYMMDD; omit to catch up after the last loaded day")
+    backfill = ingest_commands.add_parser("backfill", help="a date range, whole-market or for some codes")
+    backfill.add_argument("--start", required=True, help="YYYYMMDD")
+    backfill.add_argument("--end", required=True, help="YYYYMMDD")
+    backfill.add_argument("--codes", nargs="+", help="codes (600519 600519.SH ...); omit for the whole market")
+    ingest_commands.add_parser("macro", help="akshare macro series (CPI, PPI, PMI)")
+    for sub in (daily, backfill):
+        sub.add_argument("--force", action="store_true", help="ask upstream again for what is already loaded")
+    for sub in (*ingest_commands.choices.values(),):
+        sub.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    quality = commands.add_parser("quality", help="data quality")
+    quality_commands = quality.add_subparsers(dest="quality_command", required=True)
+    quality_run = quality_commands.add_parser("run", help="run every quality rule for a day")
+    quality_run.add_argument("--date", help="YYYYMMDD; default the newest day with bars")
+    quality_run.add_argument("--json", action="store_true")
+
+    warehouse = commands.add_parser("warehouse", help="the warehouse file")
+    warehouse_commands = warehouse.add_subparsers(dest="warehouse_command", required=True)
+    stats = warehouse_commands.add_parser("stats", help="rows per table and layer, date ranges, file size")
+    stats.add_argument("--json", action="store_true")
+    snapshot = warehouse_commands.add_parser("snapshot", help="write a consistent read-only copy (a replica)")
+    snapshot.add_argument("path")
+    snapshot.add_argument("--json", action="store_true")
 
     token = commands.add_parser("token", help="manage API tokens")
     token_commands = token.add_subparsers(dest="token_command", required=True)
@@ -102,7 +266,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings()
     if args.command == "serve":
         return _serve(args, settings)
-    return _tokens(args, settings)
+    if args.command == "token":
+        return _tokens(args, settings)
+    if args.command == "ingest":
+        job: dict[str, Any] = {"job": args.ingest_command, "force": getattr(args, "force", False)}
+        job.update({k: getattr(args, k, None) for k in ("date", "start", "end", "codes")})
+    elif args.command == "quality":
+        job = {"job": "quality", "date": args.date}
+    elif args.warehouse_command == "stats":
+        job = {"job": "stats"}
+    else:
+        job = {"job": "snapshot", "path": str(Path(args.path).resolve())}
+    return _job(settings, job, as_json=args.json)
 
 
 if __name__ == "__main__":

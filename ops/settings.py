@@ -88,6 +88,13 @@ class Settings(BaseSettings):
         "Costs one extra upstream call per code and window. Rows already stored from a second source are "
         "compared either way.",
     )
+    schedule: bool = Field(default=True, description="Run the ingestion scheduler inside `twilight serve`.")
+    ingest_daily_at: str = Field(
+        default="18:30", description="Whole-market ingestion after the close, Mon-Fri, HH:MM Asia/Shanghai."
+    )
+    quality_at: str = Field(default="19:00", description="Quality checks, Mon-Fri, HH:MM Asia/Shanghai.")
+    macro_weekly_at: str = Field(default="mon 03:00", description="akshare macro ingestion: DAY HH:MM Asia/Shanghai.")
+    freshness_every_hours: float = Field(default=6.0, gt=0, description="Hours between source freshness checks.")
     lookback_days: int = Field(
         default=30, ge=5, le=400, description="Calendar days fetched before a date, to find the nearest bar."
     )

@@ -43,6 +43,8 @@ from warehouse.store import Coverage, Warehouse
 log = structlog.get_logger("warehouse.ingest")
 MARKET_DATASETS = ("daily", "adj_factor", "daily_basic")
 CODE_DATASETS = ("daily", "adj_factor", "daily_basic", "fina_indicator")
+MACRO_INDICATORS = ("cpi", "ppi", "pmi")
+MACRO_YEARS = 3
 Progress = Callable[[dict[str, Any]], None]
 
 
@@ -125,6 +127,25 @@ class Ingestor:
                     await self._market_day(day, summary, force, None)
                     self._report(progress, summary, i + 1, day.isoformat())
         return summary.as_dict()
+
+    async def macro(self, *, progress: Progress | None = None) -> dict[str, Any]:
+        """The akshare macro series (CPI, PPI, PMI): each one question for its last MACRO_YEARS."""
+        today = self._clock.today()
+        start = today.replace(year=today.year - MACRO_YEARS, day=1)
+        async with self._job("macro") as summary:
+            summary.steps = len(MACRO_INDICATORS)
+            for i, indicator in enumerate(MACRO_INDICATORS):
+                await self._load(Query("macro", indicator, "cn", start, today), summary, indicator)
+                summary.loaded.append(indicator)
+                self._report(progress, summary, i + 1, indicator)
+        return summary.as_dict()
+
+    async def check_freshness(self) -> dict[str, Any]:
+        """Only the freshness rule (between ingestions): stale sources go to the quality log."""
+        latest = await self._calendar.latest_final_day()
+        found = rules.freshness(self._store, self._clock.now(), self._clock.final_of(latest))
+        added = await anyio.to_thread.run_sync(quality.record, self._store, found)
+        return {"stale": [f.sources for f in found], "new": added}
 
     async def run_quality(self, day: dt.date | None = None) -> dict[str, Any]:
         """Every rule for `day` (default: the newest day with bars) plus freshness; findings recorded."""

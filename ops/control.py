@@ -1,0 +1,207 @@
+"""How warehouse jobs reach the one process that may write the warehouse.
+
+DuckDB lets one process hold the file; a second cannot even read it. So whoever holds the
+warehouse holds `TWILIGHT_HOME/warehouse.lock` (an flock, with its holder written inside):
+- `twilight serve` holds it for its lifetime and listens for jobs on a loopback-only control
+  port, written with a random secret to `TWILIGHT_HOME/server.json` (mode 0600);
+- a CLI job (`ingest`, `quality run`, `warehouse ...`) sends the job to that server and prints
+  its progress stream; with no server, it takes the lock and runs the job itself. If another
+  CLI job holds it, it waits its turn. It never opens a held file, so it never meets a lock error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import os
+import secrets
+import socket
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from mcp_server.runtime import Runtime
+from providers.symbols import InvalidArgument, parse_code, parse_date
+
+Event = Callable[[dict[str, Any]], None]
+JOBS = ("daily", "backfill", "quality", "stats", "snapshot", "macro")
+
+
+def lock_path(home: Path) -> Path:
+    return home / "warehouse.lock"
+
+
+def server_file(home: Path) -> Path:
+    return home / "server.json"
+
+
+@contextlib.contextmanager
+def holding(home: Path, kind: str) -> Iterator[bool]:
+    """Try to take the warehouse lock (without waiting); yields whether this process holds it."""
+    home.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path(home), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        os.ftruncate(fd, 0)
+        os.write(fd, json.dumps({"pid": os.getpid(), "kind": kind}).encode())
+        try:
+            yield True
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def holder(home: Path) -> dict[str, Any]:
+    """Who holds the warehouse lock, as it wrote itself down ({} when unknown)."""
+    try:
+        return dict(json.loads(lock_path(home).read_text() or "{}"))
+    except (OSError, ValueError):
+        return {}
+
+
+# -- the jobs, the same wherever they run ---------------------------------------------------
+def _day(value: Any, name: str, rt: Runtime) -> dt.date:
+    return parse_date(str(value), name, today=rt.clock.today())
+
+
+async def run_job(rt: Runtime, job: dict[str, Any], progress: Event) -> dict[str, Any]:
+    """Run one job against the warehouse this process holds; bad arguments raise InvalidArgument."""
+    kind = job.get("job")
+    force = bool(job.get("force"))
+    if kind == "daily":
+        if job.get("date"):
+            return await rt.ingestor.daily(_day(job["date"], "--date", rt), force=force, progress=progress)
+        return await rt.ingestor.catch_up(progress=progress)
+    if kind == "backfill":
+        start, end = _day(job.get("start"), "--start", rt), _day(job.get("end"), "--end", rt)
+        if start > end:
+            raise InvalidArgument("--start", f"--start {start} is after --end {end}", "swap them")
+        codes = [parse_code(c).code for c in job.get("codes") or []] or None
+        return await rt.ingestor.backfill(start, end, codes, force=force, progress=progress)
+    if kind == "macro":
+        return await rt.ingestor.macro(progress=progress)
+    if kind == "quality":
+        return await rt.ingestor.run_quality(_day(job["date"], "--date", rt) if job.get("date") else None)
+    if kind == "stats":
+        return await anyio.to_thread.run_sync(rt.store.stats)
+    if kind == "snapshot":
+        return await anyio.to_thread.run_sync(rt.store.snapshot, Path(str(job.get("path"))))
+    raise InvalidArgument("job", f"unknown job {kind!r}", f"use one of {', '.join(JOBS)}")
+
+
+# -- the server side ------------------------------------------------------------------------
+def control_app(rt: Runtime, secret: str) -> Starlette:
+    async def jobs(request: Request) -> Response:
+        if not secrets.compare_digest(request.headers.get("authorization", ""), f"Bearer {secret}"):
+            return JSONResponse({"error": "bad control secret"}, status_code=401)
+        job = await request.json()
+        send, receive = anyio.create_memory_object_stream[dict[str, Any]](100)
+
+        async def work() -> None:
+            async with send:
+                try:
+                    result = await run_job(rt, job, lambda e: send.send_nowait(e) if _room(send) else None)
+                    await send.send({"event": "result", "result": result})
+                except (InvalidArgument, ValueError, OSError) as exc:
+                    await send.send({"event": "error", "error": str(exc)})
+
+        async def stream() -> AsyncIterator[bytes]:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(work)
+                async with receive:
+                    async for event in receive:
+                        yield (json.dumps(event, ensure_ascii=False, default=str) + "\n").encode()
+
+        return StreamingResponse(stream(), media_type="application/x-ndjson")
+
+    return Starlette(routes=[Route("/jobs", jobs, methods=["POST"])])
+
+
+def _room(send: Any) -> bool:
+    return bool(send.statistics().current_buffer_used < send.statistics().max_buffer_size)
+
+
+async def serve_control(rt: Runtime) -> None:
+    """Listen for CLI jobs on a loopback port until cancelled; server.json says where."""
+    secret = secrets.token_urlsafe(32)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    path = server_file(rt.settings.home)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump({"pid": os.getpid(), "url": f"http://127.0.0.1:{port}", "secret": secret}, handle)
+    config = uvicorn.Config(control_app(rt, secret), log_config=None, access_log=False, lifespan="off")
+    try:
+        await uvicorn.Server(config).serve(sockets=[sock])
+    finally:
+        path.unlink(missing_ok=True)
+
+
+@contextlib.asynccontextmanager
+async def background(rt: Runtime) -> AsyncIterator[list[dict[str, str | None]]]:
+    """While serving: the control listener and, on a primary with scheduling on, the scheduler.
+
+    Yields a live list of the scheduled jobs and their next runs (for /healthz).
+    """
+    from warehouse.scheduler import build_scheduler, describe
+
+    jobs: list[dict[str, str | None]] = []
+    scheduler = build_scheduler(rt.settings, rt.ingestor) if rt.settings.schedule and rt.replica is None else None
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(serve_control, rt)
+        if scheduler is not None:
+            scheduler.start()
+            jobs.extend(describe(scheduler))
+        try:
+            yield jobs
+        finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
+            tg.cancel_scope.cancel()
+
+
+# -- the CLI side ---------------------------------------------------------------------------
+def running_server(home: Path) -> dict[str, Any] | None:
+    """The server that holds the warehouse, if one is listening for jobs."""
+    try:
+        found = json.loads(server_file(home).read_text())
+        os.kill(int(found["pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return dict(found)
+
+
+def submit(server: dict[str, Any], job: dict[str, Any], progress: Event) -> dict[str, Any]:
+    """Send a job to the server and relay its progress; its result, or RuntimeError with its error."""
+    headers = {"authorization": f"Bearer {server['secret']}"}
+    with httpx.Client(timeout=httpx.Timeout(10.0, read=None)) as client:
+        with client.stream("POST", server["url"] + "/jobs", json=job, headers=headers) as response:
+            if response.status_code != 200:
+                raise RuntimeError(f"the server refused the job (HTTP {response.status_code}): {response.read()!r}")
+            for line in response.iter_lines():
+                if not line:
+                    continue
+                event = json.loads(line)
+                if event["event"] == "result":
+                    return dict(event["result"])
+                if event["event"] == "error":
+                    raise InvalidArgument("job", event["error"], "fix the argument and run the command again")
+                progress(event)
+    raise RuntimeError("the server closed the job's stream without a result (see its log)")
