@@ -220,7 +220,7 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=None, help="bind address (default 127.0.0.1, or TWILIGHT_HOST)")
     serve.add_argument("--port", type=int, default=None, help="port (default 9100, or TWILIGHT_PORT)")
     serve.add_argument("--warehouse-replica", default=None, metavar="PATH",
-                       help="serve the warehouse tools from this read-only snapshot (`warehouse snapshot`)")  # fmt: skip
+                       help="serve the warehouse tools from this read-only snapshot file")  # fmt: skip
 
     ingest = commands.add_parser("ingest", help="load market data into the warehouse")
     ingest_commands = ingest.add_subparsers(dest="ingest_command", required=True)

@@ -191,17 +191,19 @@ def running_server(home: Path) -> dict[str, Any] | None:
 def submit(server: dict[str, Any], job: dict[str, Any], progress: Event) -> dict[str, Any]:
     """Send a job to the server and relay its progress; its result, or RuntimeError with its error."""
     headers = {"authorization": f"Bearer {server['secret']}"}
-    with httpx.Client(timeout=httpx.Timeout(10.0, read=None)) as client:
-        with client.stream("POST", server["url"] + "/jobs", json=job, headers=headers) as response:
-            if response.status_code != 200:
-                raise RuntimeError(f"the server refused the job (HTTP {response.status_code}): {response.read()!r}")
-            for line in response.iter_lines():
-                if not line:
-                    continue
-                event = json.loads(line)
-                if event["event"] == "result":
-                    return dict(event["result"])
-                if event["event"] == "error":
-                    raise InvalidArgument("job", event["error"], "fix the argument and run the command again")
-                progress(event)
+    with (
+        httpx.Client(timeout=httpx.Timeout(10.0, read=None)) as client,
+        client.stream("POST", server["url"] + "/jobs", json=job, headers=headers) as response,
+    ):
+        if response.status_code != 200:
+            raise RuntimeError(f"the server refused the job (HTTP {response.status_code}): {response.read()!r}")
+        for line in response.iter_lines():
+            if not line:
+                continue
+            event = json.loads(line)
+            if event["event"] == "result":
+                return dict(event["result"])
+            if event["event"] == "error":
+                raise InvalidArgument("job", event["error"], "fix the argument and run the command again")
+            progress(event)
     raise RuntimeError("the server closed the job's stream without a result (see its log)")

@@ -207,3 +207,25 @@ async def test_stdio_runs_as_the_local_operator(served: Served) -> None:
     async with Client(params) as client:
         body = _envelope(await client.call_tool("price", {"code": "000858.SZ", "trade_date": "2024-06-20"}))
     assert body["ts_code"] == "000858.SZ" and body["close_raw"] > 0
+
+
+async def test_cli_warehouse_jobs_reach_the_running_server(served: Served, tmp_path: Path) -> None:
+    """The server holds the warehouse; CLI jobs go to it and never meet a DuckDB lock error."""
+    daily = served.cli("ingest", "daily", "--date", "20260415", "--json")
+    assert daily.returncode == 0, daily.stderr
+    assert json.loads(daily.stdout)["rows_loaded"]["daily"] == 5473
+    backfill = served.cli("ingest", "backfill", "--start", "20200101", "--end", "20241231", "--codes", "600519")
+    assert backfill.returncode == 0 and "1 loaded" in backfill.stdout, backfill.stderr
+    stats = json.loads(served.cli("warehouse", "stats", "--json").stdout)
+    assert stats["layers"]["curated"]["tables"]["cur_daily"]["rows"] >= 5473 + 1212
+    snapshot = served.cli("warehouse", "snapshot", str(tmp_path / "replica.duckdb"))
+    assert snapshot.returncode == 0 and (tmp_path / "replica.duckdb").stat().st_size > 0
+    bad = served.cli("ingest", "backfill", "--start", "20241231", "--end", "20200101")
+    assert bad.returncode == 2 and "--start" in bad.stderr
+    for output in (daily, backfill, snapshot, bad):
+        assert "lock" not in (output.stdout + output.stderr).lower()
+    async with _client(served, served.token, "auto") as client:
+        body = (await client.call_tool("warehouse_daily", {"code": "600519", "start": "20200101"})).structured_content
+        status = (await client.call_tool("quality_status", {})).structured_content
+    assert body is not None and body["row_count"] == 1212 + 1
+    assert status is not None and any(s["source"] == "tushare" for s in status["sources"])

@@ -38,7 +38,7 @@ from warehouse import freshness, quality, rules
 from warehouse.calendar import TradingCalendar
 from warehouse.curate import Curator
 from warehouse.market_clock import MarketClock
-from warehouse.store import Coverage, Warehouse
+from warehouse.store import Coverage, Warehouse, utc_naive
 
 log = structlog.get_logger("warehouse.ingest")
 MARKET_DATASETS = ("daily", "adj_factor", "daily_basic")
@@ -241,11 +241,13 @@ class Ingestor:
         await self._load(Query("stock_basic", ALL, "cn", today, today), summary, "listing")
 
     def _loaded(self, dataset: str, scope: str, start: dt.date, end: dt.date) -> bool:
-        """Upstream already answered this dataset for the whole span with rows."""
+        """Upstream already answered this dataset for the whole span: with rows, or with none after
+        the span's last bar was final (then there is nothing more to come)."""
+        final = utc_naive(self._clock.final_of(end))
         row = self._store.query(
             "SELECT count(*) FROM fetch_log WHERE dataset = ? AND scope = ? AND start_date <= ? AND end_date >= ?"
-            " AND row_count > 0",
-            (dataset, scope, start, end),
+            " AND (row_count > 0 OR fetched_at >= ?)",
+            (dataset, scope, start, end, final),
         )
         return bool(row[0][0])
 
