@@ -37,6 +37,18 @@ class Table:
     notes: list[str]
 
 
+def _as_json(column: str) -> str:
+    """A column selected as its JSON value (dates as text, NaN as null), so that a 1,200-row
+    answer needs no per-value conversion in Python."""
+    if column == "trade_date":
+        return "strftime(trade_date, '%Y-%m-%d') AS trade_date"
+    if column == "fetched_at":
+        return "strftime(fetched_at, '%Y-%m-%dT%H:%M:%S.%f+00:00') AS fetched_at"
+    if column in ("ts_code", "currency", "source", "factor_source"):
+        return column
+    return f"CASE WHEN isnan({column}) THEN NULL ELSE {column} END AS {column}"
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return utc_aware(value).isoformat()
@@ -78,12 +90,11 @@ class WarehouseViews:
                 "start", f"{start.isoformat()}..{end.isoformat()} holds {count} rows of {code}, over {MAX_ROWS}",
                 "ask for a shorter range (about 20 years of daily bars fit)",
             )  # fmt: skip
+        where = f"FROM {table} WHERE ts_code = ? AND trade_date BETWEEN ? AND ?"
         rows = self.store.read(
-            (table,),
-            f"SELECT {', '.join(columns)} FROM {table} WHERE ts_code = ? AND trade_date BETWEEN ? AND ?"
-            " ORDER BY trade_date, source",
+            (table,), f"SELECT {', '.join(_as_json(c) for c in columns)} {where} ORDER BY trade_date, source",
             (code, start, end),
-        )
+        )  # fmt: skip
         if not rows:
             raise InvalidArgument(
                 "start", f"no {layer} rows of {code} in {start.isoformat()}..{end.isoformat()}; {self._held(code)}",
@@ -94,10 +105,10 @@ class WarehouseViews:
         out = [list(r) for r in rows]
         if adjust != "none":
             out, notes = self._adjust(code, out, list(columns), adjust)
-        index = {c: i for i, c in enumerate(columns)}
-        sources = sorted({r[index["source"]] for r in rows})
-        ingested = max(r[index["fetched_at"]] for r in rows)
-        return Table(list(columns), [[_plain(v) for v in r] for r in out], sources, ingested, notes)
+        sources, ingested = self.store.read(
+            (table,), f"SELECT list(DISTINCT source ORDER BY source), max(fetched_at) {where}", (code, start, end)
+        )[0]
+        return Table(list(columns), out, sources, ingested, notes)
 
     def _adjust(
         self, code: str, rows: list[list[Any]], columns: list[str], adjust: str
