@@ -54,6 +54,14 @@ def _scope(codes: Sequence[str] | str, alias: str = "") -> tuple[str, list[objec
     return f"list_contains(?, {column})", [list(codes)]
 
 
+def _latest_factors(where: str) -> str:
+    """Each code's newest curated factor: the qfq base of its features."""
+    return (
+        "SELECT ts_code, arg_max(adj_factor, trade_date) AS adj_base FROM cur_daily"
+        f" WHERE {where} AND adj_factor IS NOT NULL GROUP BY ts_code"
+    )
+
+
 class Curator:
     def __init__(self, order: Order) -> None:
         self._order = order
@@ -105,10 +113,7 @@ class Curator:
         cur.execute(f"DELETE FROM feat_daily WHERE {where} AND trade_date BETWEEN ? AND ?", [*args, start, end])
         cur.execute(
             f"""INSERT INTO feat_daily
-            WITH base AS (
-                SELECT ts_code, arg_max(adj_factor, trade_date) AS adj_base FROM cur_daily
-                WHERE {where} AND adj_factor IS NOT NULL GROUP BY ts_code
-            ), series AS (
+            WITH base AS ({_latest_factors(where)}), series AS (
                 SELECT c.ts_code, c.trade_date, c.close * c.adj_factor AS hfq,
                        c.close * c.adj_factor / b.adj_base AS qfq, b.adj_base
                 FROM cur_daily c LEFT JOIN base b USING (ts_code)
@@ -164,8 +169,7 @@ class Curator:
                 close_qfq = close_qfq * f.adj_base / b.adj_base, ma_5 = ma_5 * f.adj_base / b.adj_base,
                 ma_10 = ma_10 * f.adj_base / b.adj_base, ma_20 = ma_20 * f.adj_base / b.adj_base,
                 ma_60 = ma_60 * f.adj_base / b.adj_base, adj_base = b.adj_base
-            FROM (SELECT ts_code, arg_max(adj_factor, trade_date) AS adj_base FROM cur_daily
-                  WHERE {where} AND adj_factor IS NOT NULL GROUP BY ts_code) b
+            FROM ({_latest_factors(where)}) b
             WHERE f.ts_code = b.ts_code AND f.adj_base <> b.adj_base""",
             args,
         )

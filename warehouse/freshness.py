@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
 import duckdb
 
@@ -48,6 +49,13 @@ def record(store: Warehouse, source: str, dataset: str, at: dt.datetime, *, rows
         return ("source_freshness",)
 
     store.write(work)
+
+
+def record_failures(store: Warehouse, dataset: str, attempts: Iterable[dict[str, Any]], at: dt.datetime) -> None:
+    """Each failed try of an attempt log as that source's last failure (an empty answer is not one)."""
+    for entry in attempts:
+        if entry["outcome"] not in ("ok", "empty"):
+            record(store, entry["provider"], dataset, at, error=f"{entry['outcome']}: {entry.get('detail') or ''}")
 
 
 def is_stale(last_success: dt.datetime | None, now: dt.datetime, latest_final: dt.datetime) -> bool | None:

@@ -18,7 +18,6 @@ can draw a bar locally or from the server's stream alike.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -208,18 +207,12 @@ class Ingestor:
         except ProviderError as exc:
             summary.upstream_calls += len(attempts.log)
             summary.failed.append(f"{label} {query.dataset}: {type(exc).__name__}: {exc}")
-            now = self._clock.now()
-            for entry in attempts.log:
-                error = f"{entry['outcome']}: {entry.get('detail') or ''}"
-                record = functools.partial(freshness.record, error=error)
-                await anyio.to_thread.run_sync(record, self._store, entry["provider"], query.dataset, now)
+            await anyio.to_thread.run_sync(
+                freshness.record_failures, self._store, query.dataset, attempts.log, self._clock.now()
+            )
             log.warning("ingest_failed", dataset=query.dataset, code=query.code, error=str(exc))
             return
-        summary.upstream_calls += (
-            fetched.requests
-            + sum(1 for a in attempts.log if a["outcome"] != "ok")
-            - (1 if len(fetched.rows) == 0 else 0)
-        )
+        summary.upstream_calls += len(attempts.log) - 1 + fetched.requests  # the tries before, then the pages
         coverage = Coverage(query.dataset, query.code, query.start, query.end)
         table = DATASETS[query.dataset].table
         await anyio.to_thread.run_sync(
@@ -235,7 +228,7 @@ class Ingestor:
     async def _ensure_listing(self, summary: Summary) -> None:
         """stock_basic (names, boards, listing dates) once a day, for the anomaly and completeness rules."""
         fetched_at = self._store.query("SELECT max(fetched_at) FROM fetch_log WHERE dataset = 'stock_basic'")[0][0]
-        if fetched_at is not None and self._clock.now().replace(tzinfo=None) - fetched_at < dt.timedelta(hours=20):
+        if fetched_at is not None and utc_naive(self._clock.now()) - fetched_at < dt.timedelta(hours=20):
             return
         today = self._clock.today()
         await self._load(Query("stock_basic", ALL, "cn", today, today), summary, "listing")

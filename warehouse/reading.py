@@ -73,10 +73,7 @@ class DatasetReader:
         try:
             fetched = self._composer.fetch(query, attempts, request_id, only=only)
         finally:
-            for entry in attempts.log[tried:]:
-                if entry["outcome"] not in ("ok", "empty"):
-                    error = f"{entry['outcome']}: {entry.get('detail') or ''}"
-                    freshness.record(self._store, entry["provider"], query.dataset, self._clock.now(), error=error)
+            freshness.record_failures(self._store, query.dataset, attempts.log[tried:], self._clock.now())
         scope = f"{query.dataset}@{only}" if only else f"{query.dataset}_latest" if query.latest else query.dataset
         coverage = Coverage(scope, query.code, query.start, query.end)
         derive = None
