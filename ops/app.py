@@ -104,7 +104,7 @@ def build_app(rt: Runtime) -> Starlette:
 
     async def healthz(_: Request) -> Response:
         try:
-            warehouse = {"ok": True, **rt.store.stats()}
+            warehouse = {"ok": True, **rt.store.health()}
         except Exception as exc:  # a health check reports, it does not raise
             warehouse = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
         body = {

@@ -14,10 +14,10 @@ from citation.attempts import Attempts
 from providers.composer import Composer
 from providers.contract import Query
 from providers.errors import ProviderError
-from providers.models import DATASETS
+from warehouse.landing import land
 from warehouse.loader import SingleFlight
 from warehouse.market_clock import MarketClock
-from warehouse.store import Coverage, Warehouse
+from warehouse.store import Warehouse
 
 EXCHANGE = "SSE"  # SSE and SZSE share one calendar
 _CURRENT_YEAR_TTL = dt.timedelta(hours=12)
@@ -61,15 +61,13 @@ class TradingCalendar:
 
     def _fetch(self, year: int) -> None:
         start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+        query = Query("trade_cal", EXCHANGE, "cn", start, end)
         try:
-            fetched = self._composer.fetch(Query("trade_cal", EXCHANGE, "cn", start, end), Attempts())
+            fetched = land(self._store, self._composer, query, Attempts(), None, self._clock.now)
         except ProviderError as exc:
             self._failed[year] = (self._clock.now(), f"{type(exc).__name__}: {exc}")
             return
         self._failed.pop(year, None)
-        self._store.load(
-            DATASETS["trade_cal"].table, fetched.rows, fetched.raw, Coverage("trade_cal", EXCHANGE, start, end)
-        )
         self._years[year] = (fetched.raw.fetched_at, self._read(year))
 
     async def is_open(self, day: dt.date) -> bool | None:

@@ -18,6 +18,7 @@ can draw a bar locally or from the server's stream alike.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -32,12 +33,12 @@ from citation.attempts import Attempts
 from providers.composer import Composer
 from providers.contract import ALL, Query
 from providers.errors import ProviderError
-from providers.models import DATASETS
-from warehouse import freshness, quality, rules
+from warehouse import quality, rules
 from warehouse.calendar import TradingCalendar
 from warehouse.curate import Curator
+from warehouse.landing import land
 from warehouse.market_clock import MarketClock
-from warehouse.store import Coverage, Warehouse, utc_naive
+from warehouse.store import Warehouse, utc_naive
 
 log = structlog.get_logger("warehouse.ingest")
 MARKET_DATASETS = ("daily", "adj_factor", "daily_basic")
@@ -202,28 +203,17 @@ class Ingestor:
         attempts = Attempts()
         try:
             fetched = await anyio.to_thread.run_sync(
-                lambda: self._composer.fetch(query, attempts, f"ingest-{label}", lenient=True)
-            )
+                functools.partial(land, self._store, self._composer, query, attempts, f"ingest-{label}",
+                                  self._clock.now, lenient=True)
+            )  # fmt: skip
         except ProviderError as exc:
             summary.upstream_calls += len(attempts.log)
             summary.failed.append(f"{label} {query.dataset}: {type(exc).__name__}: {exc}")
-            await anyio.to_thread.run_sync(
-                freshness.record_failures, self._store, query.dataset, attempts.log, self._clock.now()
-            )
             log.warning("ingest_failed", dataset=query.dataset, code=query.code, error=str(exc))
             return
         summary.upstream_calls += len(attempts.log) - 1 + fetched.requests  # the tries before, then the pages
-        coverage = Coverage(query.dataset, query.code, query.start, query.end)
-        table = DATASETS[query.dataset].table
-        await anyio.to_thread.run_sync(
-            lambda: self._store.load(table, fetched.rows, fetched.raw, coverage, rejected=fetched.rejected)
-        )
         summary.rows[query.dataset] += len(fetched.rows)
         summary.quarantined += len(fetched.rejected)
-        await anyio.to_thread.run_sync(
-            lambda: freshness.record(self._store, fetched.raw.source, query.dataset, fetched.raw.fetched_at,
-                                     rows=len(fetched.rows))
-        )  # fmt: skip
 
     async def _ensure_listing(self, summary: Summary) -> None:
         """stock_basic (names, boards, listing dates) once a day, for the anomaly and completeness rules."""

@@ -7,19 +7,20 @@ fetches upstream, the rows are written, and the question is answered from what w
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
+
+import duckdb
 
 from citation.attempts import Attempts
 from providers.composer import Composer
 from providers.contract import Query
-from providers.models import DATASETS
-from warehouse import freshness
+from providers.provider import Fetched
 from warehouse.calendar import TradingCalendar
 from warehouse.curate import Curator
+from warehouse.landing import land
 from warehouse.loader import SingleFlight
 from warehouse.market_clock import GlobalClock, MarketClock
-from warehouse.store import Coverage, Warehouse
+from warehouse.store import Warehouse
 
 CURATED_FROM = ("daily", "adj_factor", "daily_basic")  # datasets the curated and feature rows derive from
 
@@ -69,20 +70,14 @@ class DatasetReader:
     def _fetch(self, query: Query, attempts: Attempts, request_id: str | None, only: str | None = None) -> None:
         """Fetch one question through the composer and load it through the layers (in a worker thread)."""
         attempts.add("warehouse", query.dataset, "miss")
-        tried = len(attempts.log)
-        try:
-            fetched = self._composer.fetch(query, attempts, request_id, only=only)
-        finally:
-            freshness.record_failures(self._store, query.dataset, attempts.log[tried:], self._clock.now())
         scope = f"{query.dataset}@{only}" if only else f"{query.dataset}_latest" if query.latest else query.dataset
-        coverage = Coverage(scope, query.code, query.start, query.end)
-        derive = None
-        if query.dataset in CURATED_FROM:
+
+        def curate(cur: duckdb.DuckDBPyConnection, fetched: Fetched) -> Iterable[str]:
             start = min(query.start, fetched.rows["trade_date"].min()) if len(fetched.rows) else query.start
-            derive = functools.partial(self._curator.refresh, codes=[query.code], start=start, end=query.end)
-        self._store.load(DATASETS[query.dataset].table, fetched.rows, fetched.raw, coverage, derive=derive)
-        freshness.record(self._store, fetched.raw.source, query.dataset, fetched.raw.fetched_at,
-                         rows=len(fetched.rows))  # fmt: skip
+            return self._curator.refresh(cur, [query.code], start, query.end)
+
+        land(self._store, self._composer, query, attempts, request_id, self._clock.now, scope=scope, only=only,
+             derive=curate if query.dataset in CURATED_FROM else None)  # fmt: skip
 
     async def _ensure(
         self, attempts: Attempts, query: Query, fresh: Callable[[], bool], request_id: str | None,
