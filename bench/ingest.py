@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from mcp import Client
 from mcp.server.mcpserver import MCPServer
 
+from bench.common import percentile
 from mcp_server.runtime import Runtime
 from mcp_server.server import build_server
 from ops.logging import configure_logging
@@ -44,11 +45,6 @@ FIVE_YEARS = {"code": "600519.SH", "start": "2020-01-01", "end": "2024-12-31", "
 PRICE = {"code": "600519", "trade_date": "20240620"}
 LOCKISH = ("lock", "conflict", "resource in use")
 MS = 1000.0
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def spread(values: list[float]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,13 @@ T = TypeVar("T")
 
 SERVED_BY = f"twilight-drive/{__version__}"
 
+# How long a Python thread may hold the GIL while another waits (CPython's default is 5 ms).
+# DuckDB's Python binding takes the GIL back between the tasks of every query, so a worker
+# thread running a load or a read waits one slice per task while the event loop is busy
+# serving: at 5 ms a whole-market day took minutes under load instead of 0.3 s. At 0.2 ms the
+# busy loop hands over in time, and an idle server never pays for it (bench/ingest.py part 3).
+GIL_SLICE_SECONDS = 0.0002
+
 
 def _preference(composer: Composer, dataset: str) -> list[str]:
     """Sources of `dataset` most preferred first: the A-share order, then the global one."""
@@ -61,6 +69,7 @@ class Runtime:
     def open(cls, settings: Settings, clock: Clock = system_clock, replica: Path | None = None) -> Runtime:
         """`replica`: a snapshot file the warehouse tools read instead of the primary (read-only)."""
         settings.ensure_home()
+        sys.setswitchinterval(GIL_SLICE_SECONDS)
         metrics = Metrics()
         health = ProviderHealth()
         store = Warehouse(settings.warehouse_path)

@@ -93,7 +93,6 @@ def _warehouse_turn(settings: Settings, kind: str) -> Iterator[bool]:
 
 def _job(settings: Settings, job: dict[str, Any], *, as_json: bool = False) -> int:
     """Run a warehouse job on the running server, or here when none runs; print its result."""
-    from mcp_server.runtime import Runtime
     from ops import control
     from providers.symbols import InvalidArgument
 
@@ -106,6 +105,8 @@ def _job(settings: Settings, job: dict[str, Any], *, as_json: bool = False) -> i
                 break
             with _warehouse_turn(settings, "cli") as held:
                 if held:
+                    from mcp_server.runtime import Runtime  # only here: it takes a second to import
+
                     configure_logging(settings.log_level)
                     rt = Runtime.open(settings)
                     try:

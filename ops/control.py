@@ -20,7 +20,7 @@ import secrets
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import httpx
@@ -30,8 +30,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from mcp_server.runtime import Runtime
 from providers.symbols import InvalidArgument, parse_code, parse_date
+
+if TYPE_CHECKING:  # a CLI job that goes to the server need not import the whole runtime
+    from mcp_server.runtime import Runtime
 
 Event = Callable[[dict[str, Any]], None]
 JOBS = ("daily", "backfill", "quality", "stats", "snapshot", "macro")
