@@ -52,7 +52,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         except WarehouseBusy as exc:
             print(f"twilight serve: {exc}", file=sys.stderr)
             return 2
-        if args.transport == "stdio":
+        if (args.transport or settings.transport) == "stdio":
             server = build_server(rt, http_auth=False)
 
             async def stdio() -> None:
@@ -217,7 +217,7 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the MCP server")
-    serve.add_argument("--transport", choices=["http", "stdio"], default="http")
+    serve.add_argument("--transport", choices=["http", "stdio"], help="default: TWILIGHT_TRANSPORT, else http")
     serve.add_argument("--host", default=None, help="bind address (default 127.0.0.1, or TWILIGHT_HOST)")
     serve.add_argument("--port", type=int, default=None, help="port (default 9100, or TWILIGHT_PORT)")
     serve.add_argument("--warehouse-replica", default=None, metavar="PATH",

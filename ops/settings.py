@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -40,6 +41,11 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 9100
+    transport: Literal["http", "stdio"] = Field(
+        default="http",
+        description="What `twilight serve` speaks when --transport is not given: for MCP launchers that "
+        "pass no arguments through, or swallow --transport as their own (the Inspector CLI does).",
+    )
     allowed_hosts: list[str] = Field(
         default_factory=list,
         description=(
