@@ -194,3 +194,33 @@ def _factor_on(day: str) -> float:
     """The newest real factor of 600519.SH on or before `day` (the qfq base of a backfill to it)."""
     rows = [r for r in _csv("adj_factor_600519.SH_20230925-20251023.csv") if r["trade_date"] <= day]
     return float(max(rows, key=lambda r: r["trade_date"])["adj_factor"])
+
+
+async def test_a_code_keeps_one_factor_source_across_its_history(
+    make_runtime: RuntimeFactory, clock: SettableClock
+) -> None:
+    """000858.SZ's factors of the whole-market day come from tushare, those of 2024 from akshare
+    (the tushare stand-in has none for it before). Their scales differ (about 20 against about 1),
+    so each code keeps one source, the one with more days (the preferred on a tie), and a day that
+    source has no factor for gets none; when the choice moves, the code's older rows are redone."""
+    clock.set(2026, 4, 16)
+    rt = make_runtime()
+
+    def curated() -> list[tuple[dt.date, float | None, str]]:
+        sql = "SELECT trade_date, adj_factor, factor_source FROM cur_daily WHERE ts_code = '000858.SZ' ORDER BY 1"
+        return [(r[0], r[1], r[2]) for r in rt.store.query(sql)]
+
+    last = dt.date(2024, 12, 31)
+    await rt.ingestor.backfill(last, last, ["000858.SZ"])
+    [(_, akshare_factor, source)] = curated()
+    assert source == "akshare" and akshare_factor is not None and akshare_factor < 5
+    await rt.ingestor.daily(DAY)  # one tushare day against one akshare day: tushare, preferred
+    assert curated() == [(last, None, "tushare"), (DAY, 20.4531, "tushare")]
+    await rt.ingestor.backfill(dt.date(2024, 1, 1), last, ["000858.SZ"])  # 242 akshare days
+    rows = curated()
+    assert {source for *_, source in rows} == {"akshare"} and len(rows) == 243
+    assert rows[-1] == (DAY, None, "akshare")  # no akshare factor that day: none, not another scale
+    factors = [factor for _, factor, _ in rows if factor is not None]
+    assert max(factors) / min(factors) < 1.5  # one scale
+    qfq = rt.store.query("SELECT close_qfq FROM feat_daily WHERE ts_code = '000858.SZ' AND trade_date = '2024-06-20'")
+    assert 100 < qfq[0][0] < 200  # the 2024 close of about 150 on akshare's base, not divided by tushare's 20

@@ -1,9 +1,12 @@
 """The curated and feature layers, derived in SQL from the normalized rows inside a load's transaction.
 
 Curated (`cur_daily`): one row per code and day, the raw bar of the most preferred source (the
-composer's order) and the adjustment factor of one factor source per code (the most preferred
-that has factors in the range), so that adjusted series never mix two sources' bases. Rows
-whose close is not positive never reach it (the quality rules report them).
+composer's order) and the adjustment factor of one factor source per code across all its days:
+the source with factors for the most of them, the most preferred on a tie. Two sources' factors
+differ by a scale (tushare's accumulate since listing, akshare's are relative to the day it was
+asked), so a series that mixed them would jump; days the chosen source has no factor for get
+none. When more factors arrive and another source becomes the code's, all its rows are redone.
+Rows whose close is not positive never reach curated (the quality rules report them).
 
 Feature (`feat_daily`), from curated and valuation rows:
 - close_qfq = close x adj_factor / adj_base, adj_base being the code's newest curated factor;
@@ -30,13 +33,14 @@ PE_BAND_YEARS = 3
 _HISTORY_BARS = 61  # ma_60 needs 60 closes; returns need one more
 _HISTORY_DAYS = 130  # calendar days that hold at least _HISTORY_BARS bars, holidays included
 
-Order = Callable[[str], Sequence[str]]
+Order = Callable[[str], Sequence[str]]  # dataset -> providers, most preferred first
+EVER = (dt.date(1990, 1, 1), dt.date(2100, 1, 1))  # every day a code can have
 # ma_N: the mean of the last N qfq closes, null until N closes with factors exist.
 _MOVING_AVERAGES = ",\n".join(
     f"CASE WHEN count(qfq) OVER (w ROWS {n - 1} PRECEDING) = {n} THEN avg(qfq) OVER (w ROWS {n - 1} PRECEDING) END"
     f" AS ma_{n}"
     for n in (5, 10, 20, 60)
-)  # dataset -> providers, most preferred first
+)
 
 
 def rank_sql(column: str, names: Sequence[str]) -> str:
@@ -72,15 +76,36 @@ class Curator:
         """Rebuild curated and feature rows of `codes` (or ALL) for start..end; the tables written."""
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         self._curate(cur, codes, start, end, now)
+        moved = self._factor_source_moved(cur, codes)
+        if moved:
+            self._curate(cur, moved, *EVER, now)
         self._features(cur, codes, start, end, now)
+        if moved:
+            self._features(cur, moved, *EVER, now)
         return ("cur_daily", "feat_daily")
+
+    def _factor_sources(self, where: str) -> str:
+        """SQL: per code, the one source of its adjustment factors (see the module's docstring)."""
+        rank = rank_sql("source", self._order("adj_factor"))
+        return f"""SELECT ts_code, source FROM (
+                SELECT ts_code, source, count(*) AS days FROM norm_adj_factor WHERE {where} GROUP BY ts_code, source)
+            QUALIFY row_number() OVER (PARTITION BY ts_code ORDER BY days DESC, {rank}) = 1"""
+
+    def _factor_source_moved(self, cur: duckdb.DuckDBPyConnection, codes: Sequence[str] | str) -> list[str]:
+        """Codes with curated rows whose factors came from another source than the code's now."""
+        where, args = _scope(codes)
+        rows = cur.execute(
+            f"""SELECT DISTINCT c.ts_code FROM cur_daily c JOIN ({self._factor_sources(where)}) fs USING (ts_code)
+            WHERE {_scope(codes, "c.")[0]} AND c.factor_source IS DISTINCT FROM fs.source""",
+            [*args, *args],
+        ).fetchall()
+        return sorted(code for (code,) in rows)
 
     def _curate(
         self, cur: duckdb.DuckDBPyConnection, codes: Sequence[str] | str, start: dt.date, end: dt.date, now: dt.datetime
     ) -> None:
         where, args = _scope(codes)
         bar_rank = rank_sql("source", self._order("daily"))
-        factor_rank = rank_sql("source", self._order("adj_factor"))
         cur.execute(f"DELETE FROM cur_daily WHERE {where} AND trade_date BETWEEN ? AND ?", [*args, start, end])
         cur.execute(
             f"""INSERT INTO cur_daily
@@ -88,9 +113,7 @@ class Curator:
                 SELECT * FROM norm_daily WHERE {where} AND trade_date BETWEEN ? AND ? AND close > 0
                 QUALIFY row_number() OVER (
                     PARTITION BY ts_code, trade_date ORDER BY {bar_rank}, fetched_at DESC) = 1
-            ), factor_source AS (
-                SELECT ts_code, arg_min(source, {factor_rank}) AS source FROM norm_adj_factor
-                WHERE {where} AND trade_date BETWEEN ? AND ? GROUP BY ts_code
+            ), factor_source AS ({self._factor_sources(where)}
             )
             SELECT b.ts_code, b.trade_date, b.open, b.high, b.low, b.close, b.pre_close, b.vol, b.amount,
                    b.currency, f.adj_factor, b.source, fs.source, b.fetched_at, ?
@@ -99,7 +122,7 @@ class Curator:
             LEFT JOIN norm_adj_factor f
               ON f.ts_code = b.ts_code AND f.trade_date = b.trade_date AND f.source = fs.source
             ORDER BY b.ts_code, b.trade_date""",
-            [*args, start, end, *args, start, end, now],
+            [*args, start, end, *args, now],
         )
 
     def _features(
