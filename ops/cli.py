@@ -161,6 +161,15 @@ def _summary(job: dict[str, Any], result: dict[str, Any]) -> str:
                 span = f"{t['from']} .. {t['to']}" if t["from"] else ""
                 lines.append(f"    {name:22} {t['rows']:>12,}  {span}")
         return "\n".join(lines)
+    if job["job"] == "quality":
+        counts = ", ".join(f"{n} {k}" for k, n in sorted(result["by_severity"].items())) or "none"
+        rules = ", ".join(f"{k} {n}" for k, n in sorted(result["by_rule"].items()))
+        lines = [f"quality {result['day']}: {result['findings']} findings ({result['new']} new): {counts}"]
+        lines += [f"  by rule: {rules}"] if rules else []
+        lines += [f"  {f['severity']:7} {f['rule']:17} {f['ts_code'] or '':10} {f['message']}" for f in result["first"]]
+        if result["findings"] > len(result["first"]):
+            lines.append(f"  ... {result['findings'] - len(result['first'])} more: the quality_logs tool lists them")
+        return "\n".join(lines)
     if "seconds" not in result:
         return json.dumps(result, indent=2, ensure_ascii=False, default=str)
     lines = [

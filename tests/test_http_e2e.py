@@ -222,7 +222,10 @@ async def test_cli_warehouse_jobs_reach_the_running_server(served: Served, tmp_p
     assert snapshot.returncode == 0 and (tmp_path / "replica.duckdb").stat().st_size > 0
     bad = served.cli("ingest", "backfill", "--start", "20241231", "--end", "20200101")
     assert bad.returncode == 2 and "--start" in bad.stderr
-    for output in (daily, backfill, snapshot, bad):
+    checked = served.cli("quality", "run", "--date", "20260415")
+    assert checked.returncode == 0 and checked.stdout.startswith("quality 2026-04-15: "), checked.stderr
+    assert "completeness" in checked.stdout  # the stand-in has no daily_basic for that day
+    for output in (daily, backfill, snapshot, bad, checked):
         assert "lock" not in (output.stdout + output.stderr).lower()
     async with _client(served, served.token, "auto") as client:
         body = (await client.call_tool("warehouse_daily", {"code": "600519", "start": "20200101"})).structured_content

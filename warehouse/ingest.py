@@ -45,6 +45,7 @@ MARKET_DATASETS = ("daily", "adj_factor", "daily_basic")
 CODE_DATASETS = ("daily", "adj_factor", "daily_basic", "fina_indicator")
 MACRO_INDICATORS = ("cpi", "ppi", "pmi")
 MACRO_YEARS = 3
+QUALITY_SHOWN = 20  # findings a quality run returns in full (all go to quality_log)
 Progress = Callable[[dict[str, Any]], None]
 
 
@@ -156,7 +157,9 @@ class Ingestor:
         added = await anyio.to_thread.run_sync(quality.record, self._store, found)
         counts = Counter(f.severity for f in found)
         return {"day": day.isoformat(), "findings": len(found), "new": added, "by_severity": dict(counts),
-                "by_rule": dict(Counter(f.rule for f in found))}  # fmt: skip
+                "by_rule": dict(Counter(f.rule for f in found)),
+                "first": [{"rule": f.rule, "severity": f.severity, "ts_code": f.ts_code, "message": f.message}
+                          for f in found[:QUALITY_SHOWN]]}  # fmt: skip
 
     # -- steps ------------------------------------------------------------------------------
     def _job(self, name: str) -> _Job:
