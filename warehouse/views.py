@@ -137,7 +137,11 @@ class WarehouseViews:
             f"{adjust} prices: raw x adj_factor" + (f" / {base} (the factor of {base_date})" if adjust == "qfq" else "")
         ]
         if missing:
-            notes.append(f"{missing} rows have no adjustment factor in the warehouse; their prices are null")
+            source = columns.index("factor_source")
+            sources = sorted({str(r[source]) for r in rows if r[source]}) or ["none"]
+            notes.append(f"{missing} rows have no adjustment factor from this code's factor source"
+                         f" ({', '.join(sources)}: one source per code, so that scales never mix);"
+                         " their prices are null")  # fmt: skip
         return rows, notes
 
     def _raw(self, code: str, start: dt.date, end: dt.date) -> Table:
