@@ -18,7 +18,7 @@ from ops.settings import Settings
 from providers.composer import Composer
 from providers.health import ProviderHealth
 from providers.registry import build_composer
-from provisioning.accounts import make_engine
+from provisioning.migrate import open_accounts
 from provisioning.tokens import TokenStore
 from warehouse.calendar import TradingCalendar
 from warehouse.curate import Curator
@@ -70,6 +70,7 @@ class Runtime:
         """`replica`: a snapshot file the warehouse tools read instead of the primary (read-only)."""
         settings.ensure_home()
         sys.setswitchinterval(GIL_SLICE_SECONDS)
+        tokens = TokenStore(open_accounts(settings.accounts_url))  # first: it may refuse (NotMigrated)
         metrics = Metrics()
         health = ProviderHealth()
         store = Warehouse(settings.warehouse_path)
@@ -94,7 +95,7 @@ class Runtime:
             calendar=calendar,
             views=WarehouseViews(reader),
             replica=reader if reader is not store else None,
-            tokens=TokenStore(make_engine(settings.accounts_url)),
+            tokens=tokens,
             started_at=dt.datetime.now(dt.UTC),
         )
 

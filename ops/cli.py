@@ -17,7 +17,7 @@ from typing import Any
 
 import anyio
 
-from ops import __version__
+from ops import __version__, accounts_cli
 from ops.logging import configure_logging
 from ops.settings import Settings
 
@@ -30,6 +30,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from mcp_server.server import build_server
     from ops import control
     from ops.app import build_app
+    from provisioning.migrate import NotMigrated
     from warehouse.store import WarehouseBusy
 
     settings.host = args.host or settings.host
@@ -49,7 +50,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             return 2
         try:
             rt = Runtime.open(settings, replica=replica)
-        except WarehouseBusy as exc:
+        except (WarehouseBusy, NotMigrated) as exc:
             print(f"twilight serve: {exc}", file=sys.stderr)
             return 2
         if (args.transport or settings.transport) == "stdio":
@@ -185,41 +186,6 @@ def _summary(job: dict[str, Any], result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _tokens(args: argparse.Namespace, settings: Settings) -> int:
-    from provisioning.accounts import make_engine
-    from provisioning.tokens import TokenStore
-
-    settings.ensure_home()
-    store = TokenStore(make_engine(settings.accounts_url))
-    if args.token_command == "issue":
-        raw = store.issue(args.user)
-        print(f"Issued a token for {args.user}. It is shown once; store it now (only its sha256 is kept):")
-        print(raw)
-        return 0
-    if args.token_command == "revoke":
-        count = store.revoke(args.user)
-        if count == 0:
-            print(f"twilight token revoke: {args.user!r} has no active token", file=sys.stderr)
-            return 1
-        print(f"Revoked {count} token(s) of {args.user}.")
-        return 0
-    rows = store.listing()
-    if args.json:
-        print(json.dumps([
-            {"user": r.user, "prefix": r.prefix, "created_at": r.created_at.isoformat(),
-             "revoked_at": r.revoked_at.isoformat() if r.revoked_at else None} for r in rows
-        ], indent=2))  # fmt: skip
-        return 0
-    if not rows:
-        print("No tokens. Issue one with: twilight token issue --user NAME")
-        return 0
-    print(f"{'USER':24} {'PREFIX':10} {'CREATED (UTC)':20} STATE")
-    for r in rows:
-        state = f"revoked {r.revoked_at:%Y-%m-%d %H:%M}" if r.revoked_at else "active"
-        print(f"{r.user:24} {r.prefix + '…':10} {r.created_at:%Y-%m-%d %H:%M:%S}  {state}")
-    return 0
-
-
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="twilight", description="Twilight Drive: cited market data over MCP.")
     root.add_argument("--version", action="version", version=f"twilight {__version__}")
@@ -260,14 +226,7 @@ def parser() -> argparse.ArgumentParser:
     snapshot.add_argument("path")
     snapshot.add_argument("--json", action="store_true")
 
-    token = commands.add_parser("token", help="manage API tokens")
-    token_commands = token.add_subparsers(dest="token_command", required=True)
-    issue = token_commands.add_parser("issue", help="issue a token; prints it once, on the last line")
-    issue.add_argument("--user", required=True)
-    revoke = token_commands.add_parser("revoke", help="revoke every active token of a user")
-    revoke.add_argument("--user", required=True)
-    listing = token_commands.add_parser("list", help="list tokens (never shows them)")
-    listing.add_argument("--json", action="store_true")
+    accounts_cli.add_parsers(commands)
     return root
 
 
@@ -276,8 +235,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings()
     if args.command == "serve":
         return _serve(args, settings)
-    if args.command == "token":
-        return _tokens(args, settings)
+    if args.command in accounts_cli.COMMANDS:
+        return accounts_cli.run(args, settings)
     if args.command == "ingest":
         job: dict[str, Any] = {"job": args.ingest_command, "force": getattr(args, "force", False)}
         job.update({k: getattr(args, k, None) for k in ("date", "start", "end", "codes")})

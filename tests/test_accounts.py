@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,13 +15,23 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
-from provisioning.accounts import Base, make_engine
+from provisioning import migrate
+from provisioning.accounts import make_engine
+from provisioning.migrate import NotMigrated, open_accounts
 from provisioning.tokens import TokenState, TokenStore
 
+TWILIGHT = str(Path(sys.executable).with_name("twilight"))
 PG_URL = os.environ.get("TWILIGHT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def _postgres() -> Iterator[Engine]:
+    for engine in _postgres_schema():
+        migrate.upgrade(engine)
+        yield engine
+
+
+def _postgres_schema() -> Iterator[Engine]:
+    """An engine on a fresh, empty schema of the test database (dropped afterwards)."""
     probe = create_engine(PG_URL, connect_args={"connect_timeout": 2})
     try:
         with probe.connect() as conn:
@@ -33,7 +45,6 @@ def _postgres() -> Iterator[Engine]:
     with admin.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
     engine = create_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
-    Base.metadata.create_all(engine)
     yield engine
     engine.dispose()
     with admin.begin() as conn:
@@ -44,7 +55,7 @@ def _postgres() -> Iterator[Engine]:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'accounts.db'}")
+        engine = open_accounts(f"sqlite:///{tmp_path / 'accounts.db'}")
         yield engine
         engine.dispose()
     else:
@@ -82,3 +93,69 @@ def test_sqlite_file_is_owner_only(tmp_path: Path) -> None:
     make_engine(f"sqlite:///{tmp_path / 'home' / 'accounts.db'}").dispose()
     mode = stat.S_IMODE((tmp_path / "home" / "accounts.db").stat().st_mode)
     assert mode == 0o600
+
+
+# The issue-2 schema, as `create_all` made it before migrations existed.
+LEGACY = [
+    "CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(128) NOT NULL UNIQUE, created_at DATETIME NOT NULL)",
+    "CREATE TABLE api_keys (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id),"
+    " token_sha256 VARCHAR(64) NOT NULL UNIQUE, prefix VARCHAR(16) NOT NULL, created_at DATETIME NOT NULL,"
+    " revoked_at DATETIME)",
+]
+
+
+def test_sqlite_migrates_itself_and_adopts_a_pre_migration_home(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'accounts.db'}"
+    legacy = make_engine(url)
+    raw = "td_" + "x" * 43
+    with legacy.begin() as conn:
+        for stmt in LEGACY:
+            conn.execute(text(stmt))
+        conn.execute(text("INSERT INTO users VALUES (1, 'old-user', '2026-01-01 00:00:00')"))
+        conn.execute(text("INSERT INTO api_keys VALUES (1, 1, :d, 'td_xxxx', '2026-01-01 00:00:00', NULL)"),
+                     {"d": hashlib.sha256(raw.encode()).hexdigest()})  # fmt: skip
+    legacy.dispose()
+    engine = open_accounts(url)
+    assert migrate.current(engine) == migrate.head()
+    owner = TokenStore(engine).owner(raw)  # the token issued before the upgrade still works
+    assert owner is not None and owner.user == "old-user" and owner.state is TokenState.ACTIVE
+    with engine.connect() as conn:
+        public_id, limit = conn.execute(text("SELECT u.public_id, k.rate_limit_per_min FROM users u"
+                                             " JOIN api_keys k ON k.user_id = u.id")).one()  # fmt: skip
+    assert len(public_id) == 32 and limit == 60
+    assert migrate.upgrade(engine) == (migrate.head(), migrate.head())  # idempotent
+    engine.dispose()
+
+
+@pytest.fixture
+def empty_postgres() -> Iterator[Engine]:
+    yield from _postgres_schema()
+
+
+def test_postgres_refuses_an_unmigrated_database_until_upgraded(empty_postgres: Engine) -> None:
+    with pytest.raises(NotMigrated, match="twilight db upgrade"):
+        migrate.ready(empty_postgres)
+    assert migrate.upgrade(empty_postgres) == (None, migrate.head())
+    assert migrate.ready(empty_postgres) is empty_postgres
+    with empty_postgres.connect() as conn:
+        listed = conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"))
+        tables = set(listed.scalars())
+    assert {"users", "api_keys", "payments", "processed_notifications", "hermes_profiles", "usage_log"} <= tables
+
+
+def test_serve_refuses_an_unmigrated_postgres_until_db_upgrade(empty_postgres: Engine, tmp_path: Path) -> None:
+    with empty_postgres.connect() as conn:
+        schema = conn.execute(text("SELECT current_schema()")).scalar()
+    env = {**os.environ, "TWILIGHT_HOME": str(tmp_path), "TWILIGHT_SCHEDULE": "false",
+           "TWILIGHT_DATABASE_URL": f"{PG_URL}?options=-csearch_path%3D{schema}"}  # fmt: skip
+
+    def twilight(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([TWILIGHT, *args], env=env, capture_output=True, text=True, timeout=120)
+
+    refused = twilight("serve", "--port", "9")
+    assert refused.returncode == 2 and "run `twilight db upgrade`" in refused.stderr, refused.stderr
+    assert twilight("token", "issue", "--user", "x").returncode == 2
+    upgraded = twilight("db", "upgrade")
+    assert upgraded.returncode == 0 and f"migrated empty -> {migrate.head()}" in upgraded.stdout
+    assert "already at" in twilight("db", "upgrade").stdout
+    assert twilight("token", "issue", "--user", "x").returncode == 0

@@ -1,0 +1,97 @@
+"""`twilight token ...` and `twilight db ...`: the accounts database from the operator's shell."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from ops.settings import Settings
+
+COMMANDS = ("token", "db")
+
+
+def add_parsers(commands: Any) -> None:
+    token = commands.add_parser("token", help="manage API tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    issue = token_commands.add_parser("issue", help="issue a token; prints it once, on the last line")
+    issue.add_argument("--user", required=True)
+    revoke = token_commands.add_parser("revoke", help="revoke every active token of a user")
+    revoke.add_argument("--user", required=True)
+    listing = token_commands.add_parser("list", help="list tokens (never shows them)")
+    listing.add_argument("--json", action="store_true")
+
+    db = commands.add_parser("db", help="the accounts database schema (Alembic migrations)")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser(
+        "upgrade", help="apply every pending migration (TWILIGHT_DATABASE_URL, or the SQLite default)"
+    )
+    db_commands.add_parser("current", help="the schema revision the database is at, and this release's")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from provisioning.migrate import NotMigrated
+
+    settings.ensure_home()
+    try:
+        if args.command == "db":
+            return _db(args, settings)
+        return _tokens(args, settings)
+    except NotMigrated as exc:
+        print(f"twilight {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+def _db(args: argparse.Namespace, settings: Settings) -> int:
+    from provisioning import migrate
+    from provisioning.accounts import make_engine
+
+    engine = make_engine(settings.accounts_url)
+    where = engine.url.render_as_string(hide_password=True)
+    try:
+        if args.db_command == "current":
+            print(f"{where}: at {migrate.current(engine) or 'no schema'}; this release needs {migrate.head()}")
+            return 0
+        before, after = migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+    if before == after:
+        print(f"{where}: already at {after}")
+    else:
+        print(f"{where}: migrated {before or 'empty'} -> {after}")
+    return 0
+
+
+def _tokens(args: argparse.Namespace, settings: Settings) -> int:
+    from provisioning.migrate import open_accounts
+    from provisioning.tokens import TokenStore
+
+    store = TokenStore(open_accounts(settings.accounts_url))
+    if args.token_command == "issue":
+        raw = store.issue(args.user)
+        print(f"Issued a token for {args.user}. It is shown once; store it now (only its sha256 is kept):")
+        print(raw)
+        return 0
+    if args.token_command == "revoke":
+        count = store.revoke(args.user)
+        if count == 0:
+            print(f"twilight token revoke: {args.user!r} has no active token", file=sys.stderr)
+            return 1
+        print(f"Revoked {count} token(s) of {args.user}.")
+        return 0
+    rows = store.listing()
+    if args.json:
+        print(json.dumps([
+            {"user": r.user, "prefix": r.prefix, "created_at": r.created_at.isoformat(),
+             "revoked_at": r.revoked_at.isoformat() if r.revoked_at else None} for r in rows
+        ], indent=2))  # fmt: skip
+        return 0
+    if not rows:
+        print("No tokens. Issue one with: twilight token issue --user NAME")
+        return 0
+    print(f"{'USER':24} {'PREFIX':10} {'CREATED (UTC)':20} STATE")
+    for r in rows:
+        state = f"revoked {r.revoked_at:%Y-%m-%d %H:%M}" if r.revoked_at else "active"
+        print(f"{r.user:24} {r.prefix + '…':10} {r.created_at:%Y-%m-%d %H:%M:%S}  {state}")
+    return 0
