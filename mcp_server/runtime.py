@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio.to_thread
+from sqlalchemy.engine import Engine
 
 from ops import __version__
 from ops.metrics import Metrics
@@ -19,6 +20,7 @@ from providers.composer import Composer
 from providers.health import ProviderHealth
 from providers.registry import build_composer
 from provisioning.migrate import open_accounts
+from provisioning.provisioner import Provisioner
 from provisioning.tokens import TokenStore
 from warehouse.calendar import TradingCalendar
 from warehouse.curate import Curator
@@ -63,6 +65,8 @@ class Runtime:
     views: WarehouseViews  # what the warehouse tools read: the primary, or a replica
     replica: Warehouse | None
     tokens: TokenStore
+    accounts: Engine
+    provisioner: Provisioner
     started_at: dt.datetime
 
     @classmethod
@@ -70,7 +74,7 @@ class Runtime:
         """`replica`: a snapshot file the warehouse tools read instead of the primary (read-only)."""
         settings.ensure_home()
         sys.setswitchinterval(GIL_SLICE_SECONDS)
-        tokens = TokenStore(open_accounts(settings.accounts_url))  # first: it may refuse (NotMigrated)
+        accounts = open_accounts(settings.accounts_url)  # first: it may refuse (NotMigrated)
         metrics = Metrics()
         health = ProviderHealth()
         store = Warehouse(settings.warehouse_path)
@@ -95,7 +99,9 @@ class Runtime:
             calendar=calendar,
             views=WarehouseViews(reader),
             replica=reader if reader is not store else None,
-            tokens=tokens,
+            tokens=TokenStore(accounts),
+            accounts=accounts,
+            provisioner=Provisioner(accounts, settings),
             started_at=dt.datetime.now(dt.UTC),
         )
 
@@ -104,6 +110,7 @@ class Runtime:
         return await anyio.to_thread.run_sync(functools.partial(read, *args))
 
     def close(self) -> None:
+        self.accounts.dispose()
         self.composer.close()
         if self.replica is not None:
             self.replica.close()

@@ -1,4 +1,4 @@
-"""`twilight token ...` and `twilight db ...`: the accounts database from the operator's shell."""
+"""The accounts database from the operator's shell: tokens, schema, users, provisioning, profiles."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from ops.settings import Settings
 
-COMMANDS = ("token", "db")
+COMMANDS = ("token", "db", "provision", "users", "profiles")
 
 
 def add_parsers(commands: Any) -> None:
@@ -29,6 +29,19 @@ def add_parsers(commands: Any) -> None:
     )
     db_commands.add_parser("current", help="the schema revision the database is at, and this release's")
 
+    provision = commands.add_parser("provision", help="give a user a key and a running Hermes profile (idempotent)")
+    provision.add_argument("--user", required=True, help="the user (made if new)")
+    provision.add_argument("--plan", default=None, help="their plan (default: unchanged)")
+    provision.add_argument("--json", action="store_true")
+    users = commands.add_parser("users", help="users, their plans and keys")
+    users.add_subparsers(dest="users_command", required=True).add_parser("list").add_argument(
+        "--json", action="store_true"
+    )
+    profiles = commands.add_parser("profiles", help="provisioned Hermes profiles")
+    profiles.add_subparsers(dest="profiles_command", required=True).add_parser("list").add_argument(
+        "--json", action="store_true"
+    )
+
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from provisioning.migrate import NotMigrated
@@ -37,7 +50,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.command == "db":
             return _db(args, settings)
-        return _tokens(args, settings)
+        if args.command == "token":
+            return _tokens(args, settings)
+        return _listings(args, settings)
     except NotMigrated as exc:
         print(f"twilight {args.command}: {exc}", file=sys.stderr)
         return 2
@@ -94,4 +109,37 @@ def _tokens(args: argparse.Namespace, settings: Settings) -> int:
     for r in rows:
         state = f"revoked {r.revoked_at:%Y-%m-%d %H:%M}" if r.revoked_at else "active"
         print(f"{r.user:24} {r.prefix + '…':10} {r.created_at:%Y-%m-%d %H:%M:%S}  {state}")
+    return 0
+
+
+def _listings(args: argparse.Namespace, settings: Settings) -> int:
+    from provisioning import listings
+    from provisioning.migrate import open_accounts
+    from provisioning.provisioner import Provisioner, UnknownUser
+
+    engine = open_accounts(settings.accounts_url)
+    if args.command == "provision":
+        try:
+            done = Provisioner(engine, settings).provision(args.user, plan=args.plan, create=True)
+        except UnknownUser as exc:
+            print(f"twilight provision: {exc}", file=sys.stderr)
+            return 1
+        if args.json:
+            print(json.dumps(done.as_dict(), indent=2))
+        else:
+            print(f"{done.user}: profile {done.profile} {done.state} ({done.runner}) at {done.path}"
+                  + (f"\n  {done.reason}" if done.reason else "")
+                  + f"\n  {'a new key was written to' if done.key_created else 'its key is in'} {done.path}/.env"
+                  f" ({done.seconds:.2f} s)")  # fmt: skip
+        return 0 if done.state != "failed" else 1
+    rows = listings.users(engine) if args.command == "users" else listings.profiles(engine)
+    if args.json:
+        print(json.dumps(rows, indent=2, default=str))
+    elif not rows:
+        print(f"No {args.command} yet.")
+    else:
+        columns = list(rows[0])
+        print("  ".join(c.upper() for c in columns))
+        for row in rows:
+            print("  ".join("" if row[c] is None else str(row[c]) for c in columns))
     return 0

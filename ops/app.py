@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 import uuid
 from collections.abc import AsyncIterator
 
+import anyio.to_thread
 import structlog
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
@@ -19,6 +21,7 @@ from mcp_server.runtime import Runtime
 from mcp_server.server import build_server
 from ops import __version__
 from ops.control import background
+from ops.webhooks import wechatpay_route
 
 log = structlog.get_logger("ops.app")
 _LOOPBACK = ["127.0.0.1", "127.0.0.1:*", "localhost", "localhost:*", "[::1]", "[::1]:*"]
@@ -130,10 +133,14 @@ def build_app(rt: Runtime) -> Starlette:
             yield
         rt.close()
 
+    async def provision(user: str) -> object:
+        return await anyio.to_thread.run_sync(functools.partial(rt.provisioner.provision, user))
+
     app = Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
             Route("/metrics", metrics, methods=["GET"]),
+            wechatpay_route(rt.settings, rt.accounts, provision),
             Mount("/", app=NoGetStream(mcp_app)),
         ],
         lifespan=lifespan,

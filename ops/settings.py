@@ -94,6 +94,35 @@ class Settings(BaseSettings):
         "Costs one extra upstream call per code and window. Rows already stored from a second source are "
         "compared either way.",
     )
+    wechatpay_mch_id: str | None = Field(default=None, description="Our WeChat Pay merchant id (mchid).")
+    wechatpay_apiv3_key: SecretStr | None = Field(default=None, description="The 32-character APIv3 key.")
+    wechatpay_public_key_file: Path | None = Field(default=None, description="WeChat Pay public key (PEM).")
+    wechatpay_public_key_id: str | None = Field(default=None, description="Its id, PUB_KEY_ID_...")
+    plan_prices_fen: dict[str, int] = Field(
+        default_factory=lambda: {"pro": 19800}, description='Plans and their prices in fen (CNY), {"pro": 19800}.'
+    )
+    default_plan: str = Field(default="pro", description="The plan of an order whose `attach` names none.")
+    profiles_root: Path | None = Field(
+        default=None,
+        description="HERMES_HOME of the users' profiles (each in profiles/user-<id8>); default TWILIGHT_HOME/hermes.",
+    )
+    public_mcp_url: str | None = Field(
+        default=None, description="The MCP URL profiles call; default http://HOST:PORT/mcp of this server."
+    )
+    llm_gateway_url: str = Field(
+        default="http://127.0.0.1:3000/v1", description="OpenAI-compatible token gateway (New-API) profiles use."
+    )
+    llm_model: str = Field(default="deepseek-chat", description="The model profiles ask the gateway for.")
+    llm_key_pool: list[SecretStr] = Field(
+        default_factory=list, description='Gateway keys handed to profiles, ["sk-...", ...]; one per user, in turn.'
+    )
+    profile_runner: Literal["none", "process", "systemd", "docker"] = Field(
+        default="none", description="How a provisioned profile is started."
+    )
+    hermes_bin: str = Field(default="hermes", description="The hermes command (a name on PATH, or a path).")
+    hermes_image: str = Field(
+        default="nousresearch/hermes-agent:latest", description="Image of the docker runner's services."
+    )
     schedule: bool = Field(default=True, description="Run the ingestion scheduler inside `twilight serve`.")
     ingest_daily_at: str = Field(
         default="18:30", description="Whole-market ingestion after the close, Mon-Fri, HH:MM Asia/Shanghai."
@@ -108,6 +137,14 @@ class Settings(BaseSettings):
     @cached_property
     def warehouse_path(self) -> Path:
         return self.home / "warehouse.duckdb"
+
+    @cached_property
+    def hermes_home(self) -> Path:
+        return self.profiles_root or self.home / "hermes"
+
+    @property
+    def mcp_url(self) -> str:
+        return self.public_mcp_url or f"http://{self.host}:{self.port}/mcp"
 
     @cached_property
     def accounts_url(self) -> str:

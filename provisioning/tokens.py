@@ -17,6 +17,10 @@ from provisioning.accounts import ApiKey, User
 TOKEN_PREFIX = "td_"
 
 
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
 def digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
@@ -46,15 +50,26 @@ class TokenStore:
 
     def issue(self, user_name: str) -> str:
         """Create the user if new, and a fresh token; returns the raw token (shown once)."""
-        raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        raw = new_token()
+        self.adopt(user_name, raw)
+        return raw
+
+    def adopt(self, user_name: str, raw: str) -> bool:
+        """Store `raw`'s digest for the user (made if new) unless stored already; whether it was new.
+
+        The provisioner writes a key to the profile's `.env` first and adopts it after, so that a
+        crash in between leaves a key to adopt on the retry, never a stored key nobody holds.
+        """
         with Session(self._engine) as session, session.begin():
+            if session.scalar(select(ApiKey.id).where(ApiKey.token_sha256 == digest(raw))) is not None:
+                return False
             user = session.scalar(select(User).where(User.name == user_name))
             if user is None:
                 user = User(name=user_name)
                 session.add(user)
                 session.flush()
             session.add(ApiKey(user_id=user.id, token_sha256=digest(raw), prefix=raw[:7]))
-        return raw
+        return True
 
     def revoke(self, user_name: str) -> int:
         """Revoke every active token of the user; returns how many were revoked."""

@@ -1,0 +1,37 @@
+"""What `twilight users list` and `twilight profiles list` show: plain rows, ready for JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from provisioning.accounts import ApiKey, HermesProfile, User
+
+
+def users(engine: Engine) -> list[dict[str, Any]]:
+    active = func.sum(case((ApiKey.revoked_at.is_(None), 1), else_=0))
+    query = (
+        select(User.name, User.plan, User.paid_until, User.created_at, func.count(ApiKey.id), active)
+        .outerjoin(ApiKey, ApiKey.user_id == User.id)
+        .group_by(User.id)
+        .order_by(User.name)
+    )
+    with Session(engine) as session:
+        return [
+            {"user": name, "plan": plan, "paid_until": paid, "created_at": created, "keys": keys,
+             "active_keys": int(live or 0)}
+            for name, plan, paid, created, keys, live in session.execute(query)
+        ]  # fmt: skip
+
+
+def profiles(engine: Engine) -> list[dict[str, Any]]:
+    query = select(User.name, HermesProfile).join(HermesProfile, HermesProfile.user_id == User.id).order_by(User.name)
+    with Session(engine) as session:
+        return [
+            {"user": name, "profile": p.name, "state": p.state, "runner": p.runner, "path": p.path, "pid": p.pid,
+             "port": p.port, "last_health": p.last_health, "last_health_at": p.last_health_at, "reason": p.reason}
+            for name, p in session.execute(query)
+        ]  # fmt: skip

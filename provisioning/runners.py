@@ -1,0 +1,164 @@
+"""How a provisioned profile is started: TWILIGHT_PROFILE_RUNNER=none|process|systemd|docker.
+
+Each runner starts `hermes -p NAME gateway run` its own way and says what state the profile is
+in. Where the tool it needs is missing (hermes, systemctl, docker), the profile stays
+`provisioned` with the reason and the command that would start it: a machine without hermes is
+a deployment choice, not an error. The child gets only the environment hermes needs, never
+the server's own secrets.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from ops.settings import Settings
+from provisioning.profile_files import ProfileSpec, write_atomically
+
+HEALTH_WAIT_SECONDS = 60.0
+_PASS_THROUGH = ("PATH", "LANG", "LC_ALL", "TZ", "TMPDIR")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: str  # provisioned | running | failed
+    pid: int | None = None
+    reason: str | None = None
+
+
+def command(settings: Settings, spec: ProfileSpec) -> list[str]:
+    return [settings.hermes_bin, "-p", spec.name, "gateway", "run"]
+
+
+def child_env(settings: Settings) -> dict[str, str]:
+    env = {key: os.environ[key] for key in _PASS_THROUGH if key in os.environ}
+    return {**env, "HOME": str(settings.hermes_home), "HERMES_HOME": str(settings.hermes_home)}
+
+
+class Runner:
+    name = "none"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def api_port(self) -> int | None:
+        return None
+
+    def start(self, spec: ProfileSpec, pid: int | None) -> Outcome:
+        how = " ".join(command(self.settings, spec))
+        return Outcome("provisioned", None, f"TWILIGHT_PROFILE_RUNNER=none: start it with HERMES_HOME="
+                                            f"{self.settings.hermes_home} {how}")  # fmt: skip
+
+
+class ProcessRunner(Runner):
+    """A child process of this server, its API server on a free loopback port for health."""
+
+    name = "process"
+
+    def api_port(self) -> int | None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return int(sock.getsockname()[1])
+
+    def start(self, spec: ProfileSpec, pid: int | None) -> Outcome:
+        if pid is not None and alive(pid) and healthy(spec.api_port):
+            return Outcome("running", pid)
+        if shutil.which(self.settings.hermes_bin) is None:
+            why = f"hermes is not installed ({self.settings.hermes_bin!r} is not on PATH)"
+            return Outcome("provisioned", None, f"{why}: pip install 'hermes-agent[mcp]' or set TWILIGHT_HERMES_BIN")
+        log_path = spec.home / "logs" / "twilight-runner.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with log_path.open("ab") as log:
+            child = subprocess.Popen(
+                command(self.settings, spec), env=child_env(self.settings), cwd=spec.home / "workspace",
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+        deadline = time.monotonic() + HEALTH_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            if child.poll() is not None:
+                return Outcome("failed", None, f"hermes exited with {child.returncode}; see {log_path}")
+            if healthy(spec.api_port):
+                return Outcome("running", child.pid)
+            time.sleep(0.5)
+        return Outcome(
+            "failed", child.pid, f"hermes did not answer /health in {HEALTH_WAIT_SECONDS:.0f} s; see {log_path}"
+        )
+
+
+class SystemdRunner(Runner):
+    """A systemd user unit, written and enabled."""
+
+    name = "systemd"
+
+    def start(self, spec: ProfileSpec, pid: int | None) -> Outcome:
+        unit = Path.home() / ".config" / "systemd" / "user" / f"twilight-{spec.name}.service"
+        hermes = shutil.which(self.settings.hermes_bin) or self.settings.hermes_bin
+        env = child_env(self.settings)
+        write_atomically(unit, "\n".join([
+            "[Unit]", f"Description=Twilight Drive research bot {spec.name}", "",
+            "[Service]", f"ExecStart={hermes} -p {spec.name} gateway run",
+            f"WorkingDirectory={spec.home / 'workspace'}",
+            *(f'Environment="{k}={v}"' for k, v in sorted(env.items())), "Restart=on-failure", "RestartSec=5", "",
+            "[Install]", "WantedBy=default.target", "",
+        ]))  # fmt: skip
+        if shutil.which("systemctl") is None:
+            return Outcome("provisioned", None, f"systemctl is not available; unit written to {unit}")
+        for args in (["daemon-reload"], ["enable", "--now", unit.name]):
+            done = subprocess.run(["systemctl", "--user", *args], capture_output=True, text=True, timeout=30)
+            if done.returncode != 0:
+                return Outcome("provisioned", None, f"systemctl --user {' '.join(args)}: {done.stderr.strip()[:300]}")
+        return Outcome("running")
+
+
+class DockerRunner(Runner):
+    """A compose service with the profile bind-mounted, written and brought up."""
+
+    name = "docker"
+
+    def start(self, spec: ProfileSpec, pid: int | None) -> Outcome:
+        compose = self.settings.hermes_home / "compose" / f"{spec.name}.yml"
+        write_atomically(compose, "\n".join([
+            "services:", f"  {spec.name}:", f"    image: {self.settings.hermes_image}",
+            f"    command: [hermes, -p, {spec.name}, gateway, run]", "    restart: unless-stopped",
+            "    environment:", "      HERMES_HOME: /hermes", "    volumes:",
+            f"      - {spec.home}:/hermes/profiles/{spec.name}", "",
+        ]))  # fmt: skip
+        if shutil.which("docker") is None:
+            return Outcome("provisioned", None, f"docker is not available; compose file written to {compose}")
+        done = subprocess.run(["docker", "compose", "-f", str(compose), "up", "-d"], capture_output=True, text=True,
+                              timeout=300)  # fmt: skip
+        if done.returncode != 0:
+            return Outcome("provisioned", None, f"docker compose up: {done.stderr.strip()[:300]}")
+        return Outcome("running")
+
+
+RUNNERS: dict[str, type[Runner]] = {"none": Runner, "process": ProcessRunner, "systemd": SystemdRunner,
+                                    "docker": DockerRunner}  # fmt: skip
+
+
+def for_name(name: str, settings: Settings) -> Runner:
+    return RUNNERS[name](settings)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+def healthy(port: int | None) -> bool:
+    if port is None:
+        return False
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
