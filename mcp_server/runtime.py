@@ -22,6 +22,7 @@ from providers.registry import build_composer
 from provisioning.migrate import open_accounts
 from provisioning.provisioner import Provisioner
 from provisioning.tokens import TokenStore
+from provisioning.usage import Usage
 from warehouse.calendar import TradingCalendar
 from warehouse.curate import Curator
 from warehouse.fundamentals import FundamentalsService
@@ -67,6 +68,7 @@ class Runtime:
     tokens: TokenStore
     accounts: Engine
     provisioner: Provisioner
+    usage: Usage
     started_at: dt.datetime
 
     @classmethod
@@ -102,6 +104,7 @@ class Runtime:
             tokens=TokenStore(accounts),
             accounts=accounts,
             provisioner=Provisioner(accounts, settings),
+            usage=Usage(accounts),
             started_at=dt.datetime.now(dt.UTC),
         )
 

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import structlog
+from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
@@ -22,6 +23,7 @@ from mcp_server.runtime import SERVED_BY, Runtime
 from providers.errors import ProviderError
 from providers.models import INDICATOR_UNITS, VALUATION_UNITS
 from providers.symbols import InvalidArgument, Symbol, parse_code, parse_date
+from provisioning.usage import Call
 from warehouse.fundamentals import Dated
 from warehouse.quotes import Quote
 
@@ -69,12 +71,22 @@ async def _answer(rt: Runtime, tool: str, body: Callable[[str, Attempts], Awaita
                 log.exception("tool_crashed")
             else:
                 log.info("tool_failed", category=failure.category, reason=failure.message)
-            rt.metrics.tool_call(tool, failure.category, time.perf_counter() - started)
+            _account(rt, tool, failure.category, attempts, started)
             return failure.result(tool_call_id)
         structured = model.model_dump(mode="json")
-        rt.metrics.tool_call(tool, "ok", time.perf_counter() - started)
+        _account(rt, tool, "ok", attempts, started)
         text = json.dumps(structured, ensure_ascii=False)
         return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured)
+
+
+def _account(rt: Runtime, tool: str, outcome: str, attempts: Attempts, started: float) -> None:
+    """Metrics, and a usage_log row for the key's user (calls over HTTP; stdio has no user)."""
+    seconds = time.perf_counter() - started
+    rt.metrics.tool_call(tool, outcome, seconds)
+    caller = get_access_token()
+    if caller is not None:
+        upstream = sum(1 for entry in attempts.log if entry["provider"] != "warehouse")
+        rt.usage.add(Call(caller.client_id, tool, dt.datetime.now(dt.UTC), outcome, upstream, seconds * 1000))
 
 
 def _cite(tool_call_id: str, fetched_at: dt.datetime, attempts: Attempts, **extra: object) -> Cite:

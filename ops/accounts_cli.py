@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from typing import Any
 
 from ops.settings import Settings
 
-COMMANDS = ("token", "db", "provision", "users", "profiles")
+COMMANDS = ("token", "db", "provision", "users", "profiles", "usage")
 
 
 def add_parsers(commands: Any) -> None:
@@ -37,6 +38,10 @@ def add_parsers(commands: Any) -> None:
     users.add_subparsers(dest="users_command", required=True).add_parser("list").add_argument(
         "--json", action="store_true"
     )
+    usage = commands.add_parser("usage", help="a user's tool calls, per tool")
+    usage.add_argument("--user", required=True)
+    usage.add_argument("--since", default=None, help="YYYY-MM-DD (default: 30 days ago)")
+    usage.add_argument("--json", action="store_true")
     profiles = commands.add_parser("profiles", help="provisioned Hermes profiles")
     profiles.add_subparsers(dest="profiles_command", required=True).add_parser("list").add_argument(
         "--json", action="store_true"
@@ -44,8 +49,10 @@ def add_parsers(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from ops.logging import configure_logging
     from provisioning.migrate import NotMigrated
 
+    configure_logging(settings.log_level)  # to stderr: stdout carries the answer (and --json)
     settings.ensure_home()
     try:
         if args.command == "db":
@@ -116,6 +123,7 @@ def _listings(args: argparse.Namespace, settings: Settings) -> int:
     from provisioning import listings
     from provisioning.migrate import open_accounts
     from provisioning.provisioner import Provisioner, UnknownUser
+    from provisioning.usage import Usage
 
     engine = open_accounts(settings.accounts_url)
     if args.command == "provision":
@@ -132,7 +140,17 @@ def _listings(args: argparse.Namespace, settings: Settings) -> int:
                   + f"\n  {'a new key was written to' if done.key_created else 'its key is in'} {done.path}/.env"
                   f" ({done.seconds:.2f} s)")  # fmt: skip
         return 0 if done.state != "failed" else 1
-    rows = listings.users(engine) if args.command == "users" else listings.profiles(engine)
+    if args.command == "usage":
+        since = dt.datetime.now(dt.UTC) - dt.timedelta(days=30)
+        if args.since:
+            try:
+                since = dt.datetime.fromisoformat(args.since).replace(tzinfo=dt.UTC)
+            except ValueError:
+                print(f"twilight usage: --since {args.since!r} is not a date; use YYYY-MM-DD", file=sys.stderr)
+                return 2
+        rows = Usage(engine).summary(args.user, since)
+    else:
+        rows = listings.users(engine) if args.command == "users" else listings.profiles(engine)
     if args.json:
         print(json.dumps(rows, indent=2, default=str))
     elif not rows:

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mcp_server.rate_limit import KeyRateLimit
 from mcp_server.runtime import Runtime
 from mcp_server.server import build_server
 from ops import __version__
@@ -141,7 +142,7 @@ def build_app(rt: Runtime) -> Starlette:
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
             Route("/metrics", metrics, methods=["GET"]),
             wechatpay_route(rt.settings, rt.accounts, provision),
-            Mount("/", app=NoGetStream(mcp_app)),
+            Mount("/", app=KeyRateLimit(NoGetStream(mcp_app), rt.tokens)),
         ],
         lifespan=lifespan,
     )

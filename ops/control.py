@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
+import anyio.to_thread
 import httpx
+import structlog
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -36,6 +38,8 @@ if TYPE_CHECKING:  # a CLI job that goes to the server need not import the whole
     from mcp_server.runtime import Runtime
 
 Event = Callable[[dict[str, Any]], None]
+log = structlog.get_logger("ops.control")
+USAGE_EVERY = 2.0  # seconds between usage_log writes
 JOBS = ("daily", "backfill", "quality", "stats", "snapshot", "macro")
 
 
@@ -158,7 +162,8 @@ async def serve_control(rt: Runtime) -> None:
 
 @contextlib.asynccontextmanager
 async def background(rt: Runtime) -> AsyncIterator[list[dict[str, str | None]]]:
-    """While serving: the control listener and, on a primary with scheduling on, the scheduler.
+    """While serving: the control listener, the usage writer and, on a primary with scheduling on,
+    the scheduler.
 
     Yields a live list of the scheduled jobs and their next runs (for /healthz).
     """
@@ -168,6 +173,7 @@ async def background(rt: Runtime) -> AsyncIterator[list[dict[str, str | None]]]:
     scheduler = build_scheduler(rt.settings, rt.ingestor) if rt.settings.schedule and rt.replica is None else None
     async with anyio.create_task_group() as tg:
         tg.start_soon(serve_control, rt)
+        tg.start_soon(write_usage, rt)
         if scheduler is not None:
             scheduler.start()
             jobs.extend(describe(scheduler))
@@ -177,6 +183,20 @@ async def background(rt: Runtime) -> AsyncIterator[list[dict[str, str | None]]]:
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
             tg.cancel_scope.cancel()
+    try:
+        await anyio.to_thread.run_sync(rt.usage.flush)  # the calls of the last seconds
+    except Exception:
+        log.exception("usage_flush_failed")
+
+
+async def write_usage(rt: Runtime) -> None:
+    """Buffered usage_log rows to the accounts database every USAGE_EVERY seconds."""
+    while True:
+        await anyio.sleep(USAGE_EVERY)
+        try:
+            await anyio.to_thread.run_sync(rt.usage.flush)
+        except Exception:  # the accounts database may be briefly away; the rows wait for the next turn
+            log.exception("usage_flush_failed")
 
 
 # -- the CLI side ---------------------------------------------------------------------------

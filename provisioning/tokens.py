@@ -34,6 +34,8 @@ class TokenState(Enum):
 class TokenOwner:
     user: str
     state: TokenState
+    key_id: int = 0
+    rate_limit_per_min: int = 60
 
 
 @dataclass(frozen=True)
@@ -96,10 +98,11 @@ class TokenStore:
     def owner(self, raw: str) -> TokenOwner | None:
         with self._engine.connect() as conn:
             row = conn.execute(
-                select(User.name, ApiKey.revoked_at)
+                select(User.name, ApiKey.revoked_at, ApiKey.id, ApiKey.rate_limit_per_min)
                 .join(ApiKey, ApiKey.user_id == User.id)
                 .where(ApiKey.token_sha256 == digest(raw))
             ).first()
         if row is None:
             return None
-        return TokenOwner(row[0], TokenState.REVOKED if row[1] is not None else TokenState.ACTIVE)
+        state = TokenState.REVOKED if row[1] is not None else TokenState.ACTIVE
+        return TokenOwner(row[0], state, row[2], row[3])

@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -232,3 +233,52 @@ async def test_cli_warehouse_jobs_reach_the_running_server(served: Served, tmp_p
         status = (await client.call_tool("quality_status", {})).structured_content
     assert body is not None and body["row_count"] == 1212 + 1
     assert status is not None and any(s["source"] == "tushare" for s in status["sources"])
+
+
+def _ping(served: Served, token: str) -> httpx.Response:
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "ping", "arguments": {}}}
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json, text/event-stream",
+               "MCP-Protocol-Version": "2025-06-18"}  # fmt: skip
+    return httpx.post(served.url + "/mcp", json=body, headers=headers, timeout=10)
+
+
+def test_a_key_over_its_rate_limit_gets_429_with_retry_after(served: Served) -> None:
+    raw = served.cli("token", "issue", "--user", "looper").stdout.strip().splitlines()[-1]
+    db = sqlite3.connect(Path(served.env["TWILIGHT_HOME"]) / "accounts.db")
+    with db:
+        db.execute("UPDATE api_keys SET rate_limit_per_min = 3 WHERE prefix = ?", (raw[:7],))
+    db.close()
+    statuses = [_ping(served, raw) for _ in range(4)]
+    assert [r.status_code for r in statuses[:3]] == [200, 200, 200]
+    limited = statuses[3]
+    assert limited.status_code == 429 and 1 <= int(limited.headers["Retry-After"]) <= 60
+    assert "3 requests a minute" in limited.json()["error_description"]
+    assert _ping(served, served.token).status_code == 200  # other keys are not affected
+
+
+def test_a_provisioned_profile_key_calls_price_until_revoked_and_usage_is_logged(served: Served) -> None:
+    done = served.cli("provision", "--user", "payer-1", "--plan", "pro", "--json")
+    assert done.returncode == 0, done.stderr
+    profile = json.loads(done.stdout)
+    assert profile["state"] == "provisioned" and profile["runner"] == "none" and profile["key_created"]
+    env = dict(line.split("=", 1) for line in (Path(profile["path"]) / ".env").read_text().splitlines() if "=" in line)
+    token = env["TWILIGHT_API_TOKEN"]
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+            "params": {"name": "price", "arguments": {"code": "600519", "trade_date": "20240620"}}}  # fmt: skip
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json, text/event-stream",
+               "MCP-Protocol-Version": "2025-06-18"}  # fmt: skip
+    answer = httpx.post(served.url + "/mcp", json=body, headers=headers, timeout=30)
+    assert answer.status_code == 200 and answer.json()["result"]["structuredContent"]["close_raw"] == 1500.1
+    for _ in range(50):  # usage rows are written every couple of seconds
+        usage = json.loads(served.cli("usage", "--user", "payer-1", "--json").stdout)
+        if usage:
+            break
+        time.sleep(0.2)
+    attempts = answer.json()["result"]["structuredContent"]["cite"]["attempts"]
+    upstream = sum(1 for a in attempts if a["provider"] != "warehouse")
+    assert usage[0]["tool"] == "price" and usage[0]["calls"] == 1 and usage[0]["upstream_calls"] == upstream
+    listed = json.loads(served.cli("profiles", "list", "--json").stdout)
+    assert [p["user"] for p in listed] == ["payer-1"] and listed[0]["path"] == profile["path"]
+    assert served.cli("token", "revoke", "--user", "payer-1").returncode == 0
+    assert httpx.post(served.url + "/mcp", json=body, headers=headers, timeout=30).status_code == 403
+    assert token not in served.logs()
