@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import stat
@@ -9,16 +10,18 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
-from provisioning import migrate
+from provisioning import migrate, payments
 from provisioning.accounts import make_engine
 from provisioning.migrate import NotMigrated, open_accounts
 from provisioning.tokens import TokenState, TokenStore
+from provisioning.wechatpay import Transaction
 
 TWILIGHT = str(Path(sys.executable).with_name("twilight"))
 PG_URL = os.environ.get("TWILIGHT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -159,3 +162,22 @@ def test_serve_refuses_an_unmigrated_postgres_until_db_upgrade(empty_postgres: E
     assert upgraded.returncode == 0 and f"migrated empty -> {migrate.head()}" in upgraded.stdout
     assert "already at" in twilight("db", "upgrade").stdout
     assert twilight("token", "issue", "--user", "x").returncode == 0
+
+
+def test_concurrent_deliveries_record_one_payment(engine: Engine) -> None:
+    """Five threads record the same verified notification at once: one payment, one user."""
+    tx = Transaction(
+        notification_id="EV-race", event_type="TRANSACTION.SUCCESS", mchid="1900000109", appid="wx1",
+        out_trade_no="TD1", transaction_id="4200000000000000000000000001", trade_state="SUCCESS", amount_total=19800,
+        currency="CNY", payer_openid="openid-race", success_time=None, attach="pro", raw={"amount": {"total": 19800}},
+    )  # fmt: skip
+    now = dt.datetime.now(dt.UTC)
+    with ThreadPoolExecutor(5) as pool:
+        done = list(pool.map(lambda _: payments.record(engine, tx, mch_id="1900000109", prices={"pro": 19800},
+                                                        default_plan="pro", now=now), range(5)))  # fmt: skip
+    assert sorted(r.first for r in done) == [False] * 4 + [True]
+    assert {(r.status, r.user_name) for r in done} == {("paid", done[0].user_name)}
+    with engine.connect() as conn:
+        counts = [conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
+                  for t in ("payments", "users", "processed_notifications")]  # fmt: skip
+    assert counts == [1, 1, 1]

@@ -16,8 +16,11 @@ from sqlalchemy import text
 
 from mcp_server.runtime import Runtime
 from ops.app import build_app
-from provisioning.tokens import TokenState, digest
-from provisioning.wechatpay import notification_body, signed_headers
+from ops.webhooks import verifier
+from provisioning import payments
+from provisioning.profile_files import write_env
+from provisioning.tokens import TokenState, digest, new_token
+from provisioning.wechatpay import Transaction, notification_body, signed_headers
 from tests.conftest import RuntimeFactory
 
 pytestmark = pytest.mark.anyio
@@ -197,3 +200,34 @@ def test_key_digest_is_all_that_is_stored(paid_runtime: Runtime) -> None:
     assert stored == [digest(token)]
     again = paid_runtime.provisioner.provision("operator-made")
     assert again.key_created is False and again.profile == done.profile
+
+
+async def test_a_crash_after_recording_or_mid_provisioning_heals_on_the_next_try(
+    paid_runtime: Runtime, wechat_key: rsa.RSAPrivateKey
+) -> None:
+    """The server died after recording the payment (no profile yet), and a second run died after
+    writing the profile's .env but before storing its key: WeChat's redelivery finishes the job
+    with the key that is on disk, and nothing is made twice."""
+    tx_body = notification_body(APIV3, order(), notification_id="EV-crash")
+    tx = paid_runtime_verify(paid_runtime, wechat_key, tx_body)
+    recorded = payments.record(paid_runtime.accounts, tx, mch_id=MCH_ID, prices={"pro": 19800}, default_plan="pro",
+                               now=dt.datetime.now(dt.UTC))  # fmt: skip
+    assert recorded.status == "paid" and recorded.user_name is not None
+    assert counts(paid_runtime)["hermes_profiles"] == 0  # the crash: nothing provisioned
+    with paid_runtime.accounts.connect() as conn:
+        public_id = conn.execute(text("SELECT public_id FROM users")).scalar_one()
+    home = paid_runtime.settings.hermes_home / "profiles" / f"user-{public_id[:8]}"
+    on_disk = new_token()
+    write_env(home / ".env", {"TWILIGHT_API_TOKEN": on_disk})  # the second crash: .env written, key not stored
+    assert (await post(paid_runtime, wechat_key, tx_body)).status_code == 204  # WeChat delivers again
+    await settle(paid_runtime)
+    assert counts(paid_runtime) == {"users": 1, "api_keys": 1, "payments": 1, "processed_notifications": 1,
+                                    "hermes_profiles": 1}  # fmt: skip
+    owner = paid_runtime.tokens.owner(on_disk)
+    assert owner is not None and owner.user == recorded.user_name and owner.state is TokenState.ACTIVE
+
+
+def paid_runtime_verify(rt: Runtime, key: rsa.RSAPrivateKey, body: bytes) -> Transaction:
+    checker = verifier(rt.settings)
+    assert checker is not None
+    return checker.verify(signed_headers(key, KEY_ID, body, dt.datetime.now(dt.UTC)), body, dt.datetime.now(dt.UTC))
