@@ -35,7 +35,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import ROOT, TWILIGHT, free_port, percentile
+from bench.common import ISSUE_BENCH_TOKEN, ROOT, TWILIGHT, free_port, percentile
 
 DAY = "20260415"
 CALLS: list[tuple[str, dict[str, Any]]] = [
@@ -178,7 +178,7 @@ def run(args: argparse.Namespace) -> None:
                "TWILIGHT_EASTMONEY_URL": f"http://127.0.0.1:{eastmoney_port}",
                "TWILIGHT_TDX_SERVERS": '["127.0.0.1:9"]', "TWILIGHT_SCHEDULE": "false",
                "TWILIGHT_LOG_LEVEL": "WARNING"}  # fmt: skip
-        issued = subprocess.run([TWILIGHT, "token", "issue", "--user", "bench"], env=env, capture_output=True,
+        issued = subprocess.run(ISSUE_BENCH_TOKEN, env=env, capture_output=True,
                                 text=True, check=True)  # fmt: skip
         token = issued.stdout.strip().splitlines()[-1]
         url = f"http://127.0.0.1:{port}"

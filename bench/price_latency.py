@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import TWILIGHT, free_port, percentile
+from bench.common import ISSUE_BENCH_TOKEN, TWILIGHT, free_port, percentile
 from tests.fake_tushare import FakeTushare
 
 
@@ -48,9 +48,9 @@ def main() -> None:
     port = free_port()
     env = {**os.environ, "TWILIGHT_HOME": home, "TUSHARE_TOKEN": "bench", "TUSHARE_API_URL": upstream.url,
            "TWILIGHT_LOG_LEVEL": "WARNING"}  # fmt: skip
-    token = subprocess.run(
-        [TWILIGHT, "token", "issue", "--user", "bench"], env=env, capture_output=True, text=True, check=True
-    ).stdout.splitlines()[-1]
+    token = subprocess.run(ISSUE_BENCH_TOKEN, env=env, capture_output=True, text=True, check=True).stdout.splitlines()[
+        -1
+    ]
     server = subprocess.Popen([TWILIGHT, "serve", "--port", str(port)], env=env, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:

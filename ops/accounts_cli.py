@@ -18,6 +18,10 @@ def add_parsers(commands: Any) -> None:
     token_commands = token.add_subparsers(dest="token_command", required=True)
     issue = token_commands.add_parser("issue", help="issue a token; prints it once, on the last line")
     issue.add_argument("--user", required=True)
+    issue.add_argument("--rate-limit", type=int, default=60, metavar="N", help="requests a minute on /mcp (60)")
+    limit = token_commands.add_parser("limit", help="set the requests-a-minute limit of a user's active tokens")
+    limit.add_argument("--user", required=True)
+    limit.add_argument("--per-minute", type=int, required=True, metavar="N")
     revoke = token_commands.add_parser("revoke", help="revoke every active token of a user")
     revoke.add_argument("--user", required=True)
     listing = token_commands.add_parser("list", help="list tokens (never shows them)")
@@ -90,8 +94,18 @@ def _tokens(args: argparse.Namespace, settings: Settings) -> int:
     from provisioning.tokens import TokenStore
 
     store = TokenStore(open_accounts(settings.accounts_url))
+    if getattr(args, "rate_limit", 1) < 1 or getattr(args, "per_minute", 1) < 1:
+        print(f"twilight token {args.token_command}: the limit must be at least 1 request a minute", file=sys.stderr)
+        return 2
+    if args.token_command == "limit":
+        changed = store.set_limit(args.user, args.per_minute)
+        if not changed:
+            print(f"twilight token limit: {args.user!r} has no active token", file=sys.stderr)
+            return 1
+        print(f"{args.user}: {changed} token(s) now allow {args.per_minute} requests a minute.")
+        return 0
     if args.token_command == "issue":
-        raw = store.issue(args.user)
+        raw = store.issue(args.user, args.rate_limit)
         print(f"Issued a token for {args.user}. It is shown once; store it now (only its sha256 is kept):")
         print(raw)
         return 0

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from provisioning.accounts import ApiKey, User
+from provisioning.accounts import DEFAULT_RATE_LIMIT_PER_MIN, ApiKey, User
 
 TOKEN_PREFIX = "td_"
 
@@ -50,13 +50,26 @@ class TokenStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def issue(self, user_name: str) -> str:
+    def issue(self, user_name: str, rate_limit_per_min: int = DEFAULT_RATE_LIMIT_PER_MIN) -> str:
         """Create the user if new, and a fresh token; returns the raw token (shown once)."""
         raw = new_token()
-        self.adopt(user_name, raw)
+        self.adopt(user_name, raw, rate_limit_per_min)
         return raw
 
-    def adopt(self, user_name: str, raw: str) -> bool:
+    def set_limit(self, user_name: str, rate_limit_per_min: int) -> int:
+        """Set the limit of every active key of the user; how many keys it changed."""
+        with Session(self._engine) as session, session.begin():
+            user_id = session.scalar(select(User.id).where(User.name == user_name))
+            if user_id is None:
+                return 0
+            result = session.execute(
+                update(ApiKey)
+                .where(ApiKey.user_id == user_id, ApiKey.revoked_at.is_(None))
+                .values(rate_limit_per_min=rate_limit_per_min)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    def adopt(self, user_name: str, raw: str, rate_limit_per_min: int = DEFAULT_RATE_LIMIT_PER_MIN) -> bool:
         """Store `raw`'s digest for the user (made if new) unless stored already; whether it was new.
 
         The provisioner writes a key to the profile's `.env` first and adopts it after, so that a
@@ -70,7 +83,8 @@ class TokenStore:
                 user = User(name=user_name)
                 session.add(user)
                 session.flush()
-            session.add(ApiKey(user_id=user.id, token_sha256=digest(raw), prefix=raw[:7]))
+            session.add(ApiKey(user_id=user.id, token_sha256=digest(raw), prefix=raw[:7],
+                               rate_limit_per_min=rate_limit_per_min))  # fmt: skip
         return True
 
     def revoke(self, user_name: str) -> int:
