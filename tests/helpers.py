@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from typing import Any
 
 from mcp import Client
@@ -22,3 +23,9 @@ def error_of(result: CallToolResult) -> dict[str, Any]:
 async def call(rt: Runtime, tool: str, **arguments: Any) -> CallToolResult:
     async with Client(build_server(rt, http_auth=False)) as client:
         return await client.call_tool(tool, arguments)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

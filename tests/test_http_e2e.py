@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -25,15 +24,10 @@ from mcp.client.streamable_http import streamable_http_client
 from tests.fake_eastmoney import FakeEastmoney
 from tests.fake_tushare import FakeTushare
 from tests.fake_yahoo import FakeYahoo
+from tests.helpers import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.anyio]
 TWILIGHT = str(Path(sys.executable).with_name("twilight"))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -59,7 +53,7 @@ def served(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Served]:
     home = tmp_path_factory.mktemp("served")
-    port = _free_port()
+    port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("TWILIGHT_", "TUSHARE_"))},
         "TWILIGHT_HOME": str(home),

@@ -231,3 +231,25 @@ def paid_runtime_verify(rt: Runtime, key: rsa.RSAPrivateKey, body: bytes) -> Tra
     checker = verifier(rt.settings)
     assert checker is not None
     return checker.verify(signed_headers(key, KEY_ID, body, dt.datetime.now(dt.UTC)), body, dt.datetime.now(dt.UTC))
+
+
+async def test_our_own_failure_is_a_500_so_wechat_delivers_again(
+    paid_runtime: Runtime, wechat_key: rsa.RSAPrivateKey
+) -> None:
+    with paid_runtime.accounts.begin() as conn:
+        conn.execute(text("ALTER TABLE payments RENAME TO payments_away"))  # the database cannot take it
+    body = notification_body(APIV3, order(), notification_id="EV-broken")
+    response = await post(paid_runtime, wechat_key, body)
+    assert response.status_code == 500 and response.json()["code"] == "FAIL"
+    with paid_runtime.accounts.begin() as conn:
+        conn.execute(text("ALTER TABLE payments_away RENAME TO payments"))
+        assert conn.execute(text("SELECT count(*) FROM processed_notifications")).scalar_one() == 0  # rolled back
+    assert (await post(paid_runtime, wechat_key, body)).status_code == 204  # the redelivery is recorded
+    assert counts(paid_runtime)["payments"] == 1
+
+
+def test_without_hermes_the_process_runner_leaves_the_profile_provisioned(make_runtime: RuntimeFactory) -> None:
+    rt = make_runtime(schedule=False, profile_runner="process", hermes_bin="/nonexistent/hermes")
+    done = rt.provisioner.provision("no-hermes", create=True)
+    assert done.state == "provisioned" and done.reason is not None and "hermes is not installed" in done.reason
+    assert done.port is not None and (Path(done.path) / "config.yaml").exists()
