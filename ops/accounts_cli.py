@@ -171,7 +171,8 @@ def _listings(args: argparse.Namespace, settings: Settings) -> int:
         print(f"No {args.command} yet.")
     else:
         columns = list(rows[0])
-        print("  ".join(c.upper() for c in columns))
-        for row in rows:
-            print("  ".join("" if row[c] is None else str(row[c]) for c in columns))
+        cells = [[c.upper() for c in columns]] + [["-" if r[c] is None else str(r[c]) for c in columns] for r in rows]
+        widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
+        for line in cells:
+            print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
     return 0

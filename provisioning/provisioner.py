@@ -90,9 +90,10 @@ class Provisioner:
         self._tokens.adopt(user_name, env["TWILIGHT_API_TOKEN"])
         write_profile(spec)
         outcome = runner.start(spec, profile.pid)
-        reason = outcome.reason
-        if not pool and reason is None:
-            reason = "no TWILIGHT_LLM_KEY_POOL configured: the profile has no gateway key"
+        reasons = [outcome.reason] if outcome.reason else []
+        if "TWILIGHT_LLM_API_KEY" not in env:
+            reasons.append("no TWILIGHT_LLM_KEY_POOL configured: the profile has no gateway key yet")
+        reason = "; ".join(reasons) or None
         health = {"last_health": "healthy", "last_health_at": started} if outcome.state == "running" else {}
         self._save(profile.id, state=outcome.state, reason=reason, pid=outcome.pid, port=port,
                    path=str(home), runner=runner.name, **health)  # fmt: skip
