@@ -174,6 +174,8 @@ async def background(rt: Runtime) -> AsyncIterator[list[dict[str, str | None]]]:
     async with anyio.create_task_group() as tg:
         tg.start_soon(serve_control, rt)
         tg.start_soon(write_usage, rt)
+        if rt.settings.profile_runner == "process":
+            tg.start_soon(supervise_profiles, rt)
         if scheduler is not None:
             scheduler.start()
             jobs.extend(describe(scheduler))
@@ -187,6 +189,17 @@ async def background(rt: Runtime) -> AsyncIterator[list[dict[str, str | None]]]:
         await anyio.to_thread.run_sync(rt.usage.flush)  # the calls of the last seconds
     except Exception:
         log.exception("usage_flush_failed")
+
+
+async def supervise_profiles(rt: Runtime) -> None:
+    """The `process` runner's hermes children: health recorded, the dead restarted, every
+    TWILIGHT_PROFILE_HEALTH_EVERY seconds."""
+    while True:
+        await anyio.sleep(rt.settings.profile_health_every)
+        try:
+            await anyio.to_thread.run_sync(rt.provisioner.supervise)
+        except Exception:
+            log.exception("supervise_failed")
 
 
 async def write_usage(rt: Runtime) -> None:

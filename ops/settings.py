@@ -120,6 +120,9 @@ class Settings(BaseSettings):
         default="none", description="How a provisioned profile is started."
     )
     hermes_bin: str = Field(default="hermes", description="The hermes command (a name on PATH, or a path).")
+    profile_health_every: float = Field(
+        default=30.0, gt=0, description="Seconds between health checks (and restarts) of `process` profiles."
+    )
     hermes_image: str = Field(
         default="nousresearch/hermes-agent:latest", description="Image of the docker runner's services."
     )

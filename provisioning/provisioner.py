@@ -103,6 +103,26 @@ class Provisioner:
         return Provisioned(user_name, profile.name, str(home), runner.name, outcome.state, reason, outcome.pid,
                            port, key_created, seconds)  # fmt: skip
 
+    def supervise(self) -> list[dict[str, Any]]:
+        """One round of the `process` runner's supervision (blocking): record each running profile's
+        health, and provision again (which restarts it) any whose hermes died or stopped answering."""
+        with Session(self._engine) as session:
+            watched = session.execute(
+                select(User.name, HermesProfile.id, HermesProfile.pid, HermesProfile.port)
+                .join(HermesProfile, HermesProfile.user_id == User.id)
+                .where(HermesProfile.runner == "process", HermesProfile.state.in_(("running", "failed")))
+            ).all()
+        report = []
+        for user, profile_id, pid, port in watched:
+            ok = pid is not None and runners.alive(pid) and runners.healthy(port)
+            now = dt.datetime.now(dt.UTC)
+            self._save(profile_id, last_health="healthy" if ok else "not answering /health", last_health_at=now)
+            restarted = None if ok else self.provision(user).state
+            if restarted is not None:
+                log.warning("profile_restarted", user=user, state=restarted)
+            report.append({"user": user, "healthy": ok, "restarted": restarted})
+        return report
+
     def _user(self, name: str, plan: str | None, create: bool) -> tuple[int, str]:
         with Session(self._engine) as session, session.begin():
             user = session.scalar(select(User).where(User.name == name))

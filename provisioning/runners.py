@@ -9,8 +9,10 @@ the server's own secrets.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -68,8 +70,10 @@ class ProcessRunner(Runner):
             return int(sock.getsockname()[1])
 
     def start(self, spec: ProfileSpec, pid: int | None) -> Outcome:
-        if pid is not None and alive(pid) and healthy(spec.api_port):
-            return Outcome("running", pid)
+        if pid is not None and alive(pid):
+            if healthy(spec.api_port):
+                return Outcome("running", pid)
+            stop(pid)  # alive but not answering: a second gateway would fight it for the profile
         if shutil.which(self.settings.hermes_bin) is None:
             why = f"hermes is not installed ({self.settings.hermes_bin!r} is not on PATH)"
             return Outcome("provisioned", None, f"{why}: pip install 'hermes-agent[mcp]' or set TWILIGHT_HERMES_BIN")
@@ -145,6 +149,19 @@ RUNNERS: dict[str, type[Runner]] = {"none": Runner, "process": ProcessRunner, "s
 
 def for_name(name: str, settings: Settings) -> Runner:
     return RUNNERS[name](settings)
+
+
+def stop(pid: int, grace: float = 10.0) -> None:
+    """SIGTERM the child's process group, then SIGKILL what is left after `grace` seconds."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and alive(pid):
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # reap it when it is our child
+        time.sleep(0.2)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
 
 
 def alive(pid: int) -> bool:

@@ -76,6 +76,7 @@ def paid_server(
         "TWILIGHT_WECHATPAY_PUBLIC_KEY_FILE": str(pem), "TWILIGHT_WECHATPAY_PUBLIC_KEY_ID": KEY_ID,
         "TWILIGHT_PROFILE_RUNNER": "process", "TWILIGHT_HERMES_BIN": hermes, "TWILIGHT_LLM_GATEWAY_URL": llm.url,
         "TWILIGHT_LLM_MODEL": "scripted-llm", "TWILIGHT_LLM_KEY_POOL": '["sk-scripted-0123456789"]',
+        "TWILIGHT_PROFILE_HEALTH_EVERY": "1",
     }  # fmt: skip
     log_path = tmp_path / "server.log"
     with log_path.open("w") as log:
@@ -153,3 +154,13 @@ def test_a_payment_ends_in_a_bot_that_quotes_the_pe_with_its_citation(
     assert tool_messages and cited.group(2) in json.dumps(tool_messages)  # the id came from our tool's result
     offered = {t["function"]["name"] for t in llm.requests[0].get("tools", [])} if llm.requests else set()
     assert "mcp__twilight__fundamentals" in offered
+
+    os.killpg(int(str(profile["pid"])), signal.SIGKILL)  # the bot dies: the server starts it again
+    for _ in range(120):
+        listed = subprocess.run([TWILIGHT, "profiles", "list", "--json"], env=env, capture_output=True, text=True)
+        again = json.loads(listed.stdout or "[]")[0]
+        if again["state"] == "running" and again["pid"] != profile["pid"] and again["last_health"] == "healthy":
+            break
+        time.sleep(0.5)
+    else:
+        pytest.fail(f"the profile was not restarted: {again}")
