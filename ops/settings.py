@@ -120,6 +120,11 @@ class Settings(BaseSettings):
         default="none", description="How a provisioned profile is started."
     )
     hermes_bin: str = Field(default="hermes", description="The hermes command (a name on PATH, or a path).")
+    profile_registry: str | None = Field(
+        default=None,
+        description="The profile registry: a bare git repository's path or URL; default "
+        "TWILIGHT_HOME/profile-registry.git (made on first use).",
+    )
     profile_health_every: float = Field(
         default=30.0, gt=0, description="Seconds between health checks (and restarts) of `process` profiles."
     )
@@ -144,6 +149,10 @@ class Settings(BaseSettings):
     @cached_property
     def hermes_home(self) -> Path:
         return self.profiles_root or self.home / "hermes"
+
+    @property
+    def profile_registry_remote(self) -> str:
+        return self.profile_registry or str(self.home / "profile-registry.git")
 
     @property
     def mcp_url(self) -> str:

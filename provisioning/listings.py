@@ -8,7 +8,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from provisioning.accounts import ApiKey, HermesProfile, User
+from provisioning.accounts import ApiKey, HermesProfile, Payment, User
 
 
 def users(engine: Engine) -> list[dict[str, Any]]:
@@ -35,3 +35,14 @@ def profiles(engine: Engine) -> list[dict[str, Any]]:
              "port": p.port, "last_health": p.last_health, "last_health_at": p.last_health_at, "reason": p.reason}
             for name, p in session.execute(query)
         ]  # fmt: skip
+
+
+def payer(engine: Engine, reference: str) -> str | None:
+    """The user who paid the order with this transaction id or order number (a paid one only)."""
+    query = (
+        select(User.name)
+        .join(Payment, Payment.user_id == User.id)
+        .where(Payment.status == "paid", (Payment.transaction_id == reference) | (Payment.out_trade_no == reference))
+    )
+    with Session(engine) as session:
+        return session.scalar(query)
