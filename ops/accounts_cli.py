@@ -1,4 +1,4 @@
-"""The accounts database from the operator's shell: tokens, schema, users, provisioning, profiles."""
+"""The accounts database from the operator's shell: tokens, schema, users, provisioning, usage."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 from ops.settings import Settings
 
-COMMANDS = ("token", "db", "provision", "users", "profiles", "usage")
+COMMANDS = ("token", "db", "provision", "users", "usage")
 
 
 def add_parsers(commands: Any) -> None:
@@ -46,10 +46,6 @@ def add_parsers(commands: Any) -> None:
     usage.add_argument("--user", required=True)
     usage.add_argument("--since", default=None, help="YYYY-MM-DD (default: 30 days ago)")
     usage.add_argument("--json", action="store_true")
-    profiles = commands.add_parser("profiles", help="provisioned Hermes profiles")
-    profiles.add_subparsers(dest="profiles_command", required=True).add_parser("list").add_argument(
-        "--json", action="store_true"
-    )
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -164,7 +160,7 @@ def _listings(args: argparse.Namespace, settings: Settings) -> int:
                 return 2
         rows = Usage(engine).summary(args.user, since)
     else:
-        rows = listings.users(engine) if args.command == "users" else listings.profiles(engine)
+        rows = listings.users(engine)
     if args.json:
         print(json.dumps(rows, indent=2, default=str))
     elif not rows:

@@ -17,7 +17,7 @@ from typing import Any
 
 import anyio
 
-from ops import __version__, accounts_cli
+from ops import __version__, accounts_cli, profiles_cli
 from ops.logging import configure_logging
 from ops.settings import Settings
 
@@ -227,6 +227,7 @@ def parser() -> argparse.ArgumentParser:
     snapshot.add_argument("--json", action="store_true")
 
     accounts_cli.add_parsers(commands)
+    profiles_cli.add_parsers(commands)
     return root
 
 
@@ -237,6 +238,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(args, settings)
     if args.command in accounts_cli.COMMANDS:
         return accounts_cli.run(args, settings)
+    if args.command == "profiles":
+        return profiles_cli.run(args, settings)
     if args.command == "ingest":
         job: dict[str, Any] = {"job": args.ingest_command, "force": getattr(args, "force", False)}
         job.update({k: getattr(args, k, None) for k in ("date", "start", "end", "codes")})

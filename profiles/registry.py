@@ -118,7 +118,7 @@ class Registry:
         if env_files:
             self.git("reset", "-q")
             raise RegistryError(f"refusing to commit secrets: {', '.join(env_files)}; they belong in .gitignore")
-        secrets = {v for env in (self.workdir / "profiles").glob("*/.env") for v in _env_values(env) if len(v) >= 8}
+        secrets = {v for env in (self.workdir / "profiles").glob("*/.env") for v in _secret_values(env)}
         for path in staged:
             file = self.workdir / path
             if file.is_file() and any(secret in file.read_text(errors="ignore") for secret in secrets):
@@ -245,6 +245,10 @@ class Registry:
         return {name: self.git("show", f"{rev}:{name}") for name in names}
 
 
-def _env_values(path: Path) -> list[str]:
+_SECRET_NAMES = ("KEY", "TOKEN", "SECRET", "PASSWORD")
+
+
+def _secret_values(path: Path) -> list[str]:
+    """The values of a .env's secret-named keys (API keys, tokens): hosts and ports are not secrets."""
     pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line and not line.startswith("#"))
-    return [value.strip() for _, value in pairs if value.strip()]
+    return [v.strip() for k, v in pairs if any(word in k.upper() for word in _SECRET_NAMES) and len(v.strip()) >= 8]

@@ -92,12 +92,16 @@ class ProcessedNotification(Base):
 
 
 class HermesProfile(Base):
+    """A profile this host runs: a paying user's (user_id), or an operator's from the registry (none)."""
+
     __tablename__ = "hermes_profiles"
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None, index=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     path: Mapped[str] = mapped_column(Text)
     runner: Mapped[str] = mapped_column(String(16))
+    tier: Mapped[str] = mapped_column(String(16), default="prefab", doc="prefab (a process) or container")
+    container_id: Mapped[str | None] = mapped_column(String(128), default=None)
     state: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text, default=None)
     pid: Mapped[int | None] = mapped_column(Integer, default=None)

@@ -28,10 +28,16 @@ def users(engine: Engine) -> list[dict[str, Any]]:
 
 
 def profiles(engine: Engine) -> list[dict[str, Any]]:
-    query = select(User.name, HermesProfile).join(HermesProfile, HermesProfile.user_id == User.id).order_by(User.name)
+    query = (
+        select(User.name, HermesProfile)
+        .select_from(HermesProfile)
+        .outerjoin(User, HermesProfile.user_id == User.id)
+        .order_by(HermesProfile.name)
+    )
     with Session(engine) as session:
         return [
-            {"user": name, "profile": p.name, "state": p.state, "runner": p.runner, "path": p.path, "pid": p.pid,
+            {"user": name, "profile": p.name, "state": p.state, "runner": p.runner, "tier": p.tier,
+             "container_id": p.container_id, "path": p.path, "pid": p.pid,
              "port": p.port, "last_health": p.last_health, "last_health_at": p.last_health_at, "reason": p.reason}
             for name, p in session.execute(query)
         ]  # fmt: skip

@@ -39,9 +39,11 @@ def command(settings: Settings, spec: ProfileSpec) -> list[str]:
     return [settings.hermes_bin, "-p", spec.name, "gateway", "run"]
 
 
-def child_env(settings: Settings) -> dict[str, str]:
+def child_env(spec: ProfileSpec) -> dict[str, str]:
+    """hermes' environment: its root (profiles live in <root>/profiles/<name>) and nothing of ours."""
+    root = str(spec.home.parent.parent)
     env = {key: os.environ[key] for key in _PASS_THROUGH if key in os.environ}
-    return {**env, "HOME": str(settings.hermes_home), "HERMES_HOME": str(settings.hermes_home)}
+    return {**env, "HOME": root, "HERMES_HOME": root}
 
 
 class Runner:
@@ -56,7 +58,7 @@ class Runner:
     def start(self, spec: ProfileSpec, pid: int | None) -> Outcome:
         how = " ".join(command(self.settings, spec))
         return Outcome("provisioned", None, f"TWILIGHT_PROFILE_RUNNER=none: start it with HERMES_HOME="
-                                            f"{self.settings.hermes_home} {how}")  # fmt: skip
+                                            f"{spec.home.parent.parent} {how}")  # fmt: skip
 
 
 class ProcessRunner(Runner):
@@ -81,7 +83,7 @@ class ProcessRunner(Runner):
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with log_path.open("ab") as log:
             child = subprocess.Popen(
-                command(self.settings, spec), env=child_env(self.settings), cwd=spec.home / "workspace",
+                command(self.settings, spec), env=child_env(spec), cwd=spec.home / "workspace",
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
         deadline = time.monotonic() + HEALTH_WAIT_SECONDS
@@ -104,7 +106,7 @@ class SystemdRunner(Runner):
     def start(self, spec: ProfileSpec, pid: int | None) -> Outcome:
         unit = Path.home() / ".config" / "systemd" / "user" / f"twilight-{spec.name}.service"
         hermes = shutil.which(self.settings.hermes_bin) or self.settings.hermes_bin
-        env = child_env(self.settings)
+        env = child_env(spec)
         write_atomically(unit, "\n".join([
             "[Unit]", f"Description=Twilight Drive research bot {spec.name}", "",
             "[Service]", f"ExecStart={hermes} -p {spec.name} gateway run",

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -149,3 +152,25 @@ def make_runtime(
 @pytest.fixture
 def runtime(make_runtime: RuntimeFactory) -> Runtime:
     return make_runtime()
+
+
+HERMES_VENV = Path(__file__).resolve().parents[1] / ".venv-hermes"
+HERMES_PACKAGES = ["hermes-agent[mcp]==0.19.0", "aiohttp==3.14.1"]  # aiohttp: its API server (health, messages)
+
+
+@pytest.fixture(scope="session")
+def hermes() -> str:
+    """A real `hermes`: hermes-agent lives in its own virtual environment (`.venv-hermes`, made on
+    first use from the package registry), as it pins an older `mcp` than this project.
+    TWILIGHT_TEST_HERMES_BIN names an installed one instead."""
+    if os.environ.get("TWILIGHT_TEST_HERMES_BIN"):
+        return os.environ["TWILIGHT_TEST_HERMES_BIN"]
+    binary = HERMES_VENV / "bin" / "hermes"
+    if not binary.exists():
+        try:
+            subprocess.run([sys.executable, "-m", "venv", str(HERMES_VENV)], check=True, timeout=120)
+            subprocess.run([str(HERMES_VENV / "bin" / "pip"), "install", "-q", *HERMES_PACKAGES], check=True,
+                           timeout=900, capture_output=True)  # fmt: skip
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+            pytest.skip(f"hermes-agent could not be installed into {HERMES_VENV} (no package registry?): {exc}")
+    return str(binary)

@@ -2,10 +2,6 @@
 which provisions a real hermes-agent profile and starts it (runner `process`); the bot, driven
 by a scripted local LLM, calls our `fundamentals` tool over MCP and quotes the P/E with its
 tool_call_id.
-
-hermes-agent lives in its own virtual environment (`.venv-hermes`, made on first use from the
-package registry): it pins an older `mcp` than this project. Set TWILIGHT_TEST_HERMES_BIN to use
-an installed `hermes` instead.
 """
 
 from __future__ import annotations
@@ -36,25 +32,8 @@ from tests.scripted_llm import ScriptedLLM
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 TWILIGHT = str(Path(sys.executable).with_name("twilight"))
-HERMES_VENV = ROOT / ".venv-hermes"
-HERMES_PACKAGES = ["hermes-agent[mcp]==0.19.0", "aiohttp==3.14.1"]  # aiohttp: its API server (health, messages)
 MCH_ID, KEY_ID, APIV3 = "1900000109", "PUB_KEY_ID_0114232020081800000000000000000001", "0123456789abcdef" * 2
 PE_TTM_20251023 = 20.4403  # tushare daily_basic of 600519.SH, the stand-in's fixture
-
-
-@pytest.fixture(scope="session")
-def hermes() -> str:
-    if os.environ.get("TWILIGHT_TEST_HERMES_BIN"):
-        return os.environ["TWILIGHT_TEST_HERMES_BIN"]
-    binary = HERMES_VENV / "bin" / "hermes"
-    if not binary.exists():
-        try:
-            subprocess.run([sys.executable, "-m", "venv", str(HERMES_VENV)], check=True, timeout=120)
-            subprocess.run([str(HERMES_VENV / "bin" / "pip"), "install", "-q", *HERMES_PACKAGES], check=True,
-                           timeout=900, capture_output=True)  # fmt: skip
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-            pytest.skip(f"hermes-agent could not be installed into {HERMES_VENV} (no package registry?): {exc}")
-    return str(binary)
 
 
 @pytest.fixture

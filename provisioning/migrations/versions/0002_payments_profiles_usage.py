@@ -62,10 +62,12 @@ def upgrade() -> None:
     op.create_table(
         "hermes_profiles",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False, unique=True),
+        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=True, index=True),
         sa.Column("name", sa.String(64), nullable=False, unique=True),
         sa.Column("path", sa.Text, nullable=False),
         sa.Column("runner", sa.String(16), nullable=False),
+        sa.Column("tier", sa.String(16), nullable=False, server_default="prefab"),
+        sa.Column("container_id", sa.String(128), nullable=True),
         sa.Column("state", sa.String(16), nullable=False),
         sa.Column("reason", sa.Text, nullable=True),
         sa.Column("pid", sa.Integer, nullable=True),

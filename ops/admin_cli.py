@@ -1,0 +1,132 @@
+"""`hermes-admin` (also `twilight profiles admin ...`): profiles running on this host.
+
+list, start, stop, health, logs, exec NAME -- CMD, migrate NAME (prefab -> container), and
+spawn NAME --tier prefab|container (a new profile from the pro template, its own secrets
+planted, started, with its path, status and connection info). Exit codes: 0 done, 1 refused or
+failed (the message says why), 2 a bad argument.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from ops.settings import Settings
+
+SPAWN_TEMPLATE = "template-stock-research-pro"
+
+
+def commands(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="admin_command", required=True)
+    sub.add_parser("list", help="profiles on this host, with tier, state and last health").add_argument(
+        "--json", action="store_true"
+    )
+    for name, what in (("start", "start a profile"), ("stop", "stop a profile"), ("health", "check a profile"),
+                       ("logs", "the tail of a profile's logs"), ("migrate", "prefab -> container")):  # fmt: skip
+        one = sub.add_parser(name, help=what)
+        one.add_argument("name")
+        one.add_argument("--json", action="store_true")
+    run_in = sub.add_parser("exec", help="run a command with the profile's HERMES_HOME")
+    run_in.add_argument("name")
+    run_in.add_argument("cmd", nargs=argparse.REMAINDER, help="-- COMMAND ...")
+    spawn = sub.add_parser("spawn", help="a new profile from the pro template, started")
+    spawn.add_argument("name")
+    spawn.add_argument("--tier", choices=["prefab", "container"], default="prefab")
+    spawn.add_argument("--template", default=SPAWN_TEMPLATE)
+    spawn.add_argument("--json", action="store_true")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The `hermes-admin` command."""
+    parser = argparse.ArgumentParser(prog="hermes-admin", description=__doc__.splitlines()[0])
+    commands(parser)
+    return run(parser.parse_args(argv), Settings())
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from ops.logging import configure_logging
+    from profiles.lifecycle import LifecycleError
+    from profiles.registry import RegistryError
+
+    configure_logging(settings.log_level)
+    settings.ensure_home()
+    try:
+        return _run(args, settings)
+    except (LifecycleError, RegistryError, ValueError) as exc:
+        print(f"hermes-admin: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from profiles.lifecycle import Lifecycle
+    from profiles.registry import Registry
+    from provisioning import listings
+    from provisioning.migrate import open_accounts
+
+    engine = open_accounts(settings.accounts_url)
+    registry = Registry(settings.profile_registry_remote, settings.home / "profile-registry").ensure()
+    life = Lifecycle(engine, settings, registry.workdir)
+    command = args.admin_command
+    if command == "list":
+        return _print(args, listings.profiles(engine))
+    if command == "exec":
+        cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
+        return life.exec(args.name, cmd)
+    if command == "logs":
+        print(life.logs(args.name))
+        return 0
+    if command == "health":
+        health = life.health(args.name)
+        _print(args, health.as_dict())
+        return 0 if health.status == "running" else 1
+    if command == "spawn":
+        return _print(args, _spawn(args, settings, registry, life))
+    done = {"start": life.start, "stop": life.stop, "migrate": life.migrate}[command](args.name)
+    _print(args, done)
+    return 1 if done.get("state") == "failed" else 0
+
+
+def _spawn(args: argparse.Namespace, settings: Settings, registry: Any, life: Any) -> dict[str, Any]:
+    """One command from nothing to a running profile: apply the template (unique secrets planted),
+    push it to the registry (secrets stay out), record and start it at the asked tier."""
+    import secrets
+
+    from ops.profiles_cli import template_dir
+    from profiles import templates
+    from provisioning.migrate import open_accounts
+    from provisioning.profile_files import read_env, write_env
+    from provisioning.runners import ProcessRunner
+    from provisioning.tokens import TokenStore
+
+    root = registry.workdir / "profiles"
+    target = root / args.name
+    template = template_dir(root, args.template)
+    values = {"PROFILE_NAME": args.name, "MCP_URL": settings.mcp_url, "LLM_GATEWAY_URL": settings.llm_gateway_url,
+              "LLM_MODEL": settings.llm_model, "WORKSPACE": str(target / "workspace")}  # fmt: skip
+    pools = {"llm": [k.get_secret_value() for k in settings.llm_key_pool] or ["unset-configure-TWILIGHT_LLM_KEY_POOL"]}
+    applied = templates.apply(template, target, values, pools, pick=len(registry.profiles()))
+    env = read_env(target / ".env")
+    port = ProcessRunner(settings).api_port()
+    env.update({"API_SERVER_ENABLED": "true", "API_SERVER_HOST": "127.0.0.1", "API_SERVER_PORT": str(port),
+                "API_SERVER_KEY": env.get("API_SERVER_KEY") or secrets.token_urlsafe(24)})  # fmt: skip
+    write_env(target / ".env", env)
+    if "TWILIGHT_API_TOKEN" in env:  # the profile's key must be known to our server, by its digest
+        TokenStore(open_accounts(settings.accounts_url)).adopt(args.name, env["TWILIGHT_API_TOKEN"])
+    registry.push(f"spawn {args.name} from {args.template}")
+    life._ensure_row(args.name, target)
+    started = life.migrate(args.name) if args.tier == "container" else life.start(args.name)
+    return {"profile": args.name, "tier": args.tier, "path": str(target), "status": started["state"],
+            "reason": started.get("reason"), "api": f"http://127.0.0.1:{port}", "api_key_in": str(target / ".env"),
+            "secrets_planted": applied.secrets_planted}  # fmt: skip
+
+
+def _print(args: argparse.Namespace, body: Any) -> int:
+    from ops.profiles_cli import _print as table
+
+    return table(args, body)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

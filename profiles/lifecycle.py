@@ -1,0 +1,174 @@
+"""Running profiles on this host (`hermes-admin`): start, stop, health, logs, exec, migrate, spawn.
+
+A profile is a directory `<root>/profiles/<name>` (a paying user's under TWILIGHT_PROFILES_ROOT,
+an operator's in the registry's working copy). Its state on this host lives in
+hermes_profiles: tier (`prefab`: a hermes process this server started; `container`: a compose
+service), status, pid or container id, path and the last health check. Health comes from
+hermes' own `gateway_state.json` and, when its API server is on, `GET /health`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from ops.settings import Settings
+from provisioning import runners
+from provisioning.accounts import HermesProfile
+from provisioning.profile_files import ProfileSpec, read_env, write_atomically
+
+LOG_FILES = ("logs/twilight-runner.log", "logs/gateway.log", "logs/agent.log", "logs/errors.log")
+
+
+class LifecycleError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Health:
+    name: str
+    status: str  # running | stopped | unhealthy | unknown
+    gateway_state: str | None
+    api: bool | None  # /health answered (None: no API server configured)
+    pid: int | None
+    checked_at: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class Lifecycle:
+    def __init__(self, engine: Engine, settings: Settings, registry_root: Path) -> None:
+        self._engine = engine
+        self._settings = settings
+        self._registry_root = registry_root  # <working copy>/profiles/<name> are the operator's profiles
+
+    def locate(self, name: str) -> Path:
+        row = self._row(name)
+        if row is not None:
+            return Path(row.path)
+        home = self._registry_root / "profiles" / name
+        if not home.is_dir():
+            raise LifecycleError(f"no profile {name!r} on this host (neither provisioned nor in the registry copy)")
+        return home
+
+    def start(self, name: str) -> dict[str, Any]:
+        home = self.locate(name)
+        row = self._ensure_row(name, home)
+        spec = self._spec(name, home)
+        if row.tier == "container":
+            outcome = runners.DockerRunner(self._settings).start(spec, None)
+        else:
+            outcome = runners.ProcessRunner(self._settings).start(spec, row.pid)
+        self._save(name, state=outcome.state, pid=outcome.pid, reason=outcome.reason, port=spec.api_port)
+        return {"profile": name, "state": outcome.state, "pid": outcome.pid, "reason": outcome.reason,
+                "api": f"http://127.0.0.1:{spec.api_port}" if spec.api_port else None}  # fmt: skip
+
+    def stop(self, name: str) -> dict[str, Any]:
+        row = self._row(name)
+        if row is None or row.pid is None:
+            raise LifecycleError(f"{name} is not running here (no pid recorded)")
+        runners.stop(row.pid)
+        self._save(name, state="stopped", pid=None, reason=None)
+        return {"profile": name, "state": "stopped"}
+
+    def health(self, name: str) -> Health:
+        home = self.locate(name)
+        row = self._row(name)
+        state_file = home / "gateway_state.json"
+        gateway = None
+        if state_file.exists():
+            try:
+                gateway = str(json.loads(state_file.read_text()).get("gateway_state"))
+            except (ValueError, AttributeError):
+                gateway = "unreadable"
+        port = _api_port(home)
+        api = runners.healthy(port) if port else None
+        pid = row.pid if row is not None else None
+        alive = pid is not None and runners.alive(pid)
+        status = "running" if alive and api is not False else "unhealthy" if alive else "stopped"
+        checked = dt.datetime.now(dt.UTC)
+        if row is not None:
+            self._save(name, last_health=status, last_health_at=checked)
+        return Health(name, status, gateway, api, pid, checked.isoformat())
+
+    def logs(self, name: str, lines: int = 50) -> str:
+        home = self.locate(name)
+        out = []
+        for relative in LOG_FILES:
+            path = home / relative
+            if path.exists():
+                tail = path.read_text(errors="replace").splitlines()[-lines:]
+                out.append(f"==> {relative} <==\n" + "\n".join(tail))
+        return "\n\n".join(out) or f"{name}: no logs yet under {home / 'logs'}"
+
+    def exec(self, name: str, command: list[str]) -> int:
+        """Run `command` with the profile's HERMES_HOME (for `hermes ...` as that profile)."""
+        if not command:
+            raise LifecycleError("give the command after --, e.g. hermes-admin exec NAME -- hermes cron list")
+        home = self.locate(name)
+        env = {**os.environ, "HERMES_HOME": str(home)}
+        return subprocess.run(
+            command, env=env, cwd=home / "workspace" if (home / "workspace").is_dir() else home
+        ).returncode
+
+    def migrate(self, name: str) -> dict[str, Any]:
+        """prefab -> container: the same directory bind-mounted into a generated compose service."""
+        home = self.locate(name)
+        row = self._ensure_row(name, home)
+        if row.pid is not None and runners.alive(row.pid):
+            runners.stop(row.pid)
+        compose = self._settings.hermes_home / "compose" / f"{name}.yml"
+        port = _api_port(home)
+        ports = [f'      - "127.0.0.1:{port}:{port}"'] if port else []
+        write_atomically(compose, "\n".join([
+            "services:", f"  {name}:", f"    image: {self._settings.hermes_image}",
+            f"    command: [hermes, -p, {name}, gateway, run]", "    restart: unless-stopped",
+            "    environment:", "      HERMES_HOME: /hermes", "    volumes:",
+            f"      - {home}:/hermes/profiles/{name}", *(["    ports:", *ports] if ports else []), "",
+        ]))  # fmt: skip
+        outcome = runners.DockerRunner(self._settings).start(self._spec(name, home), None)
+        self._save(name, tier="container", runner="docker", container_id=f"{name}", pid=None,
+                   state=outcome.state, reason=outcome.reason)  # fmt: skip
+        return {"profile": name, "tier": "container", "compose": str(compose), "state": outcome.state,
+                "reason": outcome.reason}  # fmt: skip
+
+    # -- rows --------------------------------------------------------------------------------
+    def _row(self, name: str) -> HermesProfile | None:
+        with Session(self._engine, expire_on_commit=False) as session:
+            return session.scalar(select(HermesProfile).where(HermesProfile.name == name))
+
+    def _ensure_row(self, name: str, home: Path) -> HermesProfile:
+        with Session(self._engine, expire_on_commit=False) as session, session.begin():
+            row = session.scalar(select(HermesProfile).where(HermesProfile.name == name))
+            if row is None:
+                row = HermesProfile(name=name, path=str(home), runner="process", tier="prefab", state="provisioned")
+                session.add(row)
+            return row
+
+    def _save(self, name: str, **values: Any) -> None:
+        with Session(self._engine) as session, session.begin():
+            row = session.scalar(select(HermesProfile).where(HermesProfile.name == name))
+            if row is not None:
+                for key, value in values.items():
+                    setattr(row, key, value)
+
+    def _spec(self, name: str, home: Path) -> ProfileSpec:
+        return ProfileSpec(name, home, self._settings.mcp_url, self._settings.llm_gateway_url, self._settings.llm_model,
+                           _api_port(home))  # fmt: skip
+
+
+def _api_port(home: Path) -> int | None:
+    env = read_env(home / ".env")
+    if env.get("API_SERVER_ENABLED", "").lower() != "true" or not env.get("API_SERVER_PORT", "").isdigit():
+        return None
+    return int(env["API_SERVER_PORT"])
