@@ -22,7 +22,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import structlog
+
 from profiles.merge import merge_tree
+
+log = structlog.get_logger("profiles.registry")
 
 BRANCH = "main"
 OWNERS_HEADER = "# Profile ownership registry\n# Format: profile_name | owner_id | verified_by | claimed_at\n# ---\n"
@@ -213,6 +217,8 @@ class Registry:
         self.git("merge", "-q", "--no-ff", "--no-commit", "-s", "ours", theirs)
         changed = []
         for result in merged.files:
+            if result.kept_local_over is not None:  # SOUL.md / AGENTS.md: ours stays, theirs is logged
+                log.warning("sync_kept_local", path=result.path, remote_text=result.kept_local_over)
             target = self.workdir / result.path
             current = target.read_text() if target.exists() else None
             if result.text != current:

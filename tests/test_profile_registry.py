@@ -6,6 +6,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import structlog
+import structlog.testing
 import yaml
 
 from profiles.registry import ClaimRefused, Registry, RegistryError, SyncConflict
@@ -85,10 +87,19 @@ def test_disjoint_yaml_edits_on_two_hosts_both_survive(hosts: tuple[Registry, Re
     mac.push("add p1")
     vps.pull()
     edit(mac, "p1", lambda c: c["model"].update(default="qwen-plus"))
+    (mac.workdir / "profiles" / "p1" / "SOUL.md").write_text("Mac soul\n")
     mac.push("model")
     edit(vps, "p1", lambda c: c["mcp_servers"]["twilight"].update(url="https://api.example.com/mcp"))
     (vps.workdir / "profiles" / "p1" / "SOUL.md").write_text("VPS soul\n")
-    vps.push("mcp url")
+    with structlog.testing.capture_logs() as logged:
+        vps.push("mcp url")
+    assert (vps.workdir / "profiles" / "p1" / "SOUL.md").read_text() == "VPS soul\n"  # the local side stays
+    assert {
+        "event": "sync_kept_local",
+        "path": "profiles/p1/SOUL.md",
+        "remote_text": "Mac soul\n",
+        "log_level": "warning",
+    } in logged  # and the other side is logged
     merged = yaml.safe_load((vps.workdir / "profiles" / "p1" / "config.yaml").read_text())
     assert merged["model"]["default"] == "qwen-plus"
     assert merged["mcp_servers"]["twilight"]["url"] == "https://api.example.com/mcp"
