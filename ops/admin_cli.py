@@ -105,7 +105,7 @@ def _spawn(args: argparse.Namespace, settings: Settings, registry: Any, life: An
     template = template_dir(root, args.template)
     values = {"PROFILE_NAME": args.name, "MCP_URL": settings.mcp_url, "LLM_GATEWAY_URL": settings.llm_gateway_url,
               "LLM_MODEL": settings.llm_model, "WORKSPACE": str(target / "workspace")}  # fmt: skip
-    pools = {"llm": [k.get_secret_value() for k in settings.llm_key_pool] or ["unset-configure-TWILIGHT_LLM_KEY_POOL"]}
+    pools = {"llm": [k.get_secret_value() for k in settings.llm_key_pool]}
     applied = templates.apply(template, target, values, pools, pick=len(registry.profiles()))
     env = read_env(target / ".env")
     port = ProcessRunner(settings).api_port()

@@ -8,7 +8,6 @@ behind raises NotMigrated, whose message says which command to run.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from alembic import command
@@ -20,7 +19,6 @@ from sqlalchemy.engine import Engine
 from provisioning.accounts import make_engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-logging.getLogger("alembic").setLevel(logging.WARNING)  # its per-run INFO lines say nothing to an operator
 
 
 class NotMigrated(RuntimeError):
