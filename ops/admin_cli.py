@@ -91,13 +91,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 def _spawn(args: argparse.Namespace, settings: Settings, registry: Any, life: Any) -> dict[str, Any]:
     """One command from nothing to a running profile: apply the template (unique secrets planted),
     push it to the registry (secrets stay out), record and start it at the asked tier."""
-    import secrets
-
     from ops.profiles_cli import template_dir
     from profiles import templates
     from provisioning.migrate import open_accounts
-    from provisioning.profile_files import read_env, write_env
-    from provisioning.runners import ProcessRunner
+    from provisioning.profile_files import read_env
     from provisioning.tokens import TokenStore
 
     root = registry.workdir / "profiles"
@@ -108,17 +105,13 @@ def _spawn(args: argparse.Namespace, settings: Settings, registry: Any, life: An
     pools = {"llm": [k.get_secret_value() for k in settings.llm_key_pool]}
     applied = templates.apply(template, target, values, pools, pick=len(registry.profiles()))
     env = read_env(target / ".env")
-    port = ProcessRunner(settings).api_port()
-    env.update({"API_SERVER_ENABLED": "true", "API_SERVER_HOST": "127.0.0.1", "API_SERVER_PORT": str(port),
-                "API_SERVER_KEY": env.get("API_SERVER_KEY") or secrets.token_urlsafe(24)})  # fmt: skip
-    write_env(target / ".env", env)
     if "TWILIGHT_API_TOKEN" in env:  # the profile's key must be known to our server, by its digest
         TokenStore(open_accounts(settings.accounts_url)).adopt(args.name, env["TWILIGHT_API_TOKEN"])
     registry.push(f"spawn {args.name} from {args.template}")
     life._ensure_row(args.name, target)
     started = life.migrate(args.name) if args.tier == "container" else life.start(args.name)
     return {"profile": args.name, "tier": args.tier, "path": str(target), "status": started["state"],
-            "reason": started.get("reason"), "api": f"http://127.0.0.1:{port}", "api_key_in": str(target / ".env"),
+            "reason": started.get("reason"), "api": started.get("api"), "api_key_in": str(target / ".env"),
             "secrets_planted": applied.secrets_planted}  # fmt: skip
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import secrets
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 from ops.settings import Settings
 from provisioning import runners
 from provisioning.accounts import HermesProfile
-from provisioning.profile_files import ProfileSpec, read_env, write_atomically
+from provisioning.profile_files import ProfileSpec, api_server_env, read_env, write_atomically, write_env
 
 LOG_FILES = ("logs/twilight-runner.log", "logs/gateway.log", "logs/agent.log", "logs/errors.log")
 
@@ -64,6 +65,8 @@ class Lifecycle:
     def start(self, name: str) -> dict[str, Any]:
         home = self.locate(name)
         row = self._ensure_row(name, home)
+        if row.tier != "container":
+            _ensure_api_server(home)  # its /health is how this host knows the profile is up
         spec = self._spec(name, home)
         if row.tier == "container":
             outcome = runners.DockerRunner(self._settings).start(spec, None)
@@ -165,6 +168,17 @@ class Lifecycle:
     def _spec(self, name: str, home: Path) -> ProfileSpec:
         return ProfileSpec(name, home, self._settings.mcp_url, self._settings.llm_gateway_url, self._settings.llm_model,
                            _api_port(home))  # fmt: skip
+
+
+def _ensure_api_server(home: Path) -> None:
+    """Turn on the profile's API server (loopback, a free port, its own key) unless it is set up."""
+    env = read_env(home / ".env")
+    if env.get("API_SERVER_ENABLED", "").lower() == "true" and env.get("API_SERVER_PORT", "").isdigit():
+        return
+    port = runners.ProcessRunner.free_port()
+    env.update(api_server_env(ProfileSpec(home.name, home, "", "", "", port), env.get("API_SERVER_KEY") or
+                              secrets.token_urlsafe(24)))  # fmt: skip
+    write_env(home / ".env", env)
 
 
 def _api_port(home: Path) -> int | None:

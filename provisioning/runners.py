@@ -67,6 +67,10 @@ class ProcessRunner(Runner):
     name = "process"
 
     def api_port(self) -> int | None:
+        return self.free_port()
+
+    @staticmethod
+    def free_port() -> int:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             return int(sock.getsockname()[1])
