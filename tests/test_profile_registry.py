@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -141,3 +145,31 @@ def edit(registry: Registry, name: str, change: object) -> None:
 
 def remote_head(remote: Path) -> str:
     return subprocess.run(["git", "-C", str(remote), "rev-parse", "main"], capture_output=True, text=True).stdout
+
+
+def test_template_apply_twice_through_the_cli(tmp_path: Path) -> None:
+    """Two profiles from the pro template: placeholders filled, secrets planted 0600, none committed."""
+    manager = str(Path(sys.executable).with_name("hermes-profile-manager"))
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("TWILIGHT_")}, "TWILIGHT_HOME": str(tmp_path),
+           "TWILIGHT_LLM_KEY_POOL": '["sk-pool-key-0001"]'}  # fmt: skip
+    made = []
+    for name in ("desk-a", "desk-b"):
+        done = subprocess.run([manager, "template", "apply", "template-stock-research-pro", name, "--json"], env=env,
+                              capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        made.append(Path(json.loads(done.stdout)["path"]))
+    again = subprocess.run([manager, "template", "apply", "template-stock-research-pro", "desk-a"], env=env,
+                           capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert again.returncode == 1 and "desk-a" in again.stderr  # no collision: refused, nothing overwritten
+    tokens = []
+    for home in made:
+        assert "{{" not in (home / "config.yaml").read_text() and home.name in (home / "config.yaml").read_text()
+        assert stat.S_IMODE((home / ".env").stat().st_mode) == 0o600
+        tokens.append(dict(line.split("=", 1) for line in (home / ".env").read_text().splitlines() if "=" in line))
+    assert tokens[0]["TWILIGHT_API_TOKEN"] != tokens[1]["TWILIGHT_API_TOKEN"]
+    tracked = subprocess.run(["git", "-C", str(made[0].parent.parent), "ls-files"], capture_output=True, text=True)
+    assert "profiles/desk-b/config.yaml" in tracked.stdout.splitlines()
+    history = subprocess.run(["git", "-C", str(tmp_path / "profile-registry.git"), "log", "-p", "--all"],
+                             capture_output=True, text=True).stdout  # fmt: skip
+    assert all(t["TWILIGHT_API_TOKEN"] not in history and t["API_SERVER_KEY"] not in history for t in tokens)
+    assert "template apply template-stock-research-pro as desk-b" in history
