@@ -25,6 +25,7 @@ from pathlib import Path
 import structlog
 
 from profiles.merge import merge_tree
+from provisioning.profile_files import read_env
 
 log = structlog.get_logger("profiles.registry")
 
@@ -256,5 +257,4 @@ _SECRET_NAMES = ("KEY", "TOKEN", "SECRET", "PASSWORD")
 
 def _secret_values(path: Path) -> list[str]:
     """The values of a .env's secret-named keys (API keys, tokens): hosts and ports are not secrets."""
-    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line and not line.startswith("#"))
-    return [v.strip() for k, v in pairs if any(word in k.upper() for word in _SECRET_NAMES) and len(v.strip()) >= 8]
+    return [v for k, v in read_env(path).items() if any(word in k.upper() for word in _SECRET_NAMES) and len(v) >= 8]

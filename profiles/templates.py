@@ -55,6 +55,8 @@ from typing import Any
 
 import yaml
 
+from provisioning.profile_files import read_env
+
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 CONFIG_TEMPLATE = "config.yaml.template"
@@ -342,19 +344,6 @@ def plant(schema: Sequence[Secret], pools: Mapping[str, Sequence[str]], pick: in
                                 f" configure that pool (e.g. TWILIGHT_LLM_KEY_POOL for 'llm')")  # fmt: skip
         values[secret.name] = secret.prefix + pool[pick % len(pool)]
     return values
-
-
-def read_env(path: Path) -> dict[str, str]:
-    """KEY=value lines of a .env (comments, blanks and `export ` skipped, quotes removed)."""
-    if not path.exists():
-        return {}
-    found = {}
-    for line in path.read_text().splitlines():
-        key, sep, value = line.strip().removeprefix("export ").partition("=")
-        if sep and key and not key.startswith("#"):
-            value = value.strip()
-            found[key.strip()] = value[1:-1] if len(value) >= 2 and value[0] == value[-1] in "'\"" else value
-    return found
 
 
 def secret_values(target: Path) -> list[str]:

@@ -75,10 +75,16 @@ def api_server_env(spec: ProfileSpec, key: str) -> dict[str, str]:
 
 
 def read_env(path: Path) -> dict[str, str]:
+    """KEY=value lines of a .env (comments, blanks and `export ` skipped, quotes removed)."""
     if not path.exists():
         return {}
-    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line and not line.startswith("#"))
-    return {k.strip(): v.strip() for k, v in pairs}
+    found = {}
+    for line in path.read_text().splitlines():
+        key, sep, value = line.strip().removeprefix("export ").partition("=")
+        if sep and key and not key.startswith("#"):
+            value = value.strip()
+            found[key.strip()] = value[1:-1] if len(value) >= 2 and value[0] == value[-1] in "'\"" else value
+    return found
 
 
 def write_atomically(path: Path, text: str, mode: int = 0o644) -> bool:

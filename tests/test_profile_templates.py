@@ -14,6 +14,7 @@ import yaml
 
 from profiles import templates
 from profiles.templates import TEMPLATES_DIR, TemplateError, apply, create_from, list_templates, render_text
+from provisioning.profile_files import read_env
 
 SHIPPED = {"template-stock-research-pro": 2, "template-stock-research-lite": 1, "template-crypto": 1}
 PLACEHOLDERS = {"PROFILE_NAME", "MCP_URL", "LLM_GATEWAY_URL", "LLM_MODEL", "WORKSPACE"}
@@ -79,7 +80,7 @@ def test_apply_twice_makes_two_profiles_without_collision(tmp_path: Path) -> Non
         assert (home / "SOUL.md").read_text() == (template / "SOUL.md").read_text()
         assert workdirs(home) == [str(home / "workspace")] * 2
         assert stat.S_IMODE((home / ".env").stat().st_mode) == 0o600
-        env = templates.read_env(home / ".env")
+        env = read_env(home / ".env")
         assert set(env) == {"TWILIGHT_API_TOKEN", "TWILIGHT_LLM_API_KEY", "API_SERVER_KEY"}
         assert env["TWILIGHT_LLM_API_KEY"] == key
         assert env["TWILIGHT_API_TOKEN"].startswith("td_") and len(env["TWILIGHT_API_TOKEN"]) > 40
@@ -168,7 +169,7 @@ def test_a_missing_pool_is_refused_naming_pool_and_secret(tmp_path: Path, pools:
 
 def test_pick_takes_the_pool_keys_in_turn(tmp_path: Path) -> None:
     applied = apply(TEMPLATES_DIR / "template-crypto", tmp_path / "p", VALUES, POOLS, pick=3)
-    assert templates.read_env(applied.path / ".env")["TWILIGHT_LLM_API_KEY"] == POOLS["llm"][1]
+    assert read_env(applied.path / ".env")["TWILIGHT_LLM_API_KEY"] == POOLS["llm"][1]
 
 
 def test_create_from_round_trip_leaves_every_secret_out(tmp_path: Path) -> None:
@@ -197,7 +198,7 @@ def test_create_from_round_trip_leaves_every_secret_out(tmp_path: Path) -> None:
     assert config["mcp_servers"]["twilight"]["url"] == VALUES["MCP_URL"]  # kept from alice's profile
     assert '"carol"' in (carol / "config.yaml").read_text().splitlines()[0]
     assert workdirs(carol) == [str(carol / "workspace")] * 2
-    old, fresh = templates.read_env(alice / ".env"), templates.read_env(carol / ".env")
+    old, fresh = read_env(alice / ".env"), templates.read_env(carol / ".env")
     assert all(fresh[key] != old[key] for key in ("TWILIGHT_API_TOKEN", "API_SERVER_KEY"))  # generated anew
     with pytest.raises(TemplateError, match="already exists"):
         create_from(alice, "template-alice", tmp_path / "templates")
@@ -211,7 +212,7 @@ def test_create_from_skips_settings_and_refuses_a_leaked_secret(tmp_path: Path) 
     assert set(json.loads((made / "secrets.schema.json").read_text())) == {
         "TWILIGHT_API_TOKEN", "TWILIGHT_LLM_API_KEY", "API_SERVER_KEY"}  # fmt: skip
     assert "API_SERVER_PORT: a per-host setting" in (made / ".env.example").read_text()
-    token = templates.read_env(alice / ".env")["TWILIGHT_API_TOKEN"]
+    token = read_env(alice / ".env")["TWILIGHT_API_TOKEN"]
     (alice / "workspace" / "AGENTS.md").write_text(f"my token is {token}\n")
     with pytest.raises(TemplateError, match=r"AGENTS\.md of .* hold a value of its \.env"):
         create_from(alice, "template-y", tmp_path / "t")
@@ -262,7 +263,7 @@ def test_shipped_texts_say_what_the_brief_asks() -> None:
     for name in SHIPPED:
         agents = (TEMPLATES_DIR / name / "AGENTS.md").read_text()
         assert "cite.tool_call_id" in agents and "Never estimate" in agents
-        example = templates.read_env(TEMPLATES_DIR / name / ".env.example")
+        example = read_env(TEMPLATES_DIR / name / ".env.example")
         assert example == dict.fromkeys(templates.list_templates()[0].secrets, "")
     assert "do not cover crypto prices" in (TEMPLATES_DIR / "template-crypto" / "SOUL.md").read_text()
     assert "citation" in (TEMPLATES_DIR / "template-stock-research-pro" / "SOUL.md").read_text()
@@ -302,7 +303,7 @@ print(json.dumps({"auth": cfg["mcp_servers"]["twilight"]["headers"]["Authorizati
         done = subprocess.run([str(python), "-c", probe], env=env, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
         seen = json.loads(done.stdout.strip().splitlines()[-1])
-        secrets = templates.read_env(home / ".env")
+        secrets = read_env(home / ".env")
         assert seen["auth"] == f"Bearer {secrets['TWILIGHT_API_TOKEN']}"
         assert seen["api_key"] == secrets["TWILIGHT_LLM_API_KEY"]
         assert len(seen["jobs"]) == count
