@@ -198,7 +198,7 @@ def test_create_from_round_trip_leaves_every_secret_out(tmp_path: Path) -> None:
     assert config["mcp_servers"]["twilight"]["url"] == VALUES["MCP_URL"]  # kept from alice's profile
     assert '"carol"' in (carol / "config.yaml").read_text().splitlines()[0]
     assert workdirs(carol) == [str(carol / "workspace")] * 2
-    old, fresh = read_env(alice / ".env"), templates.read_env(carol / ".env")
+    old, fresh = read_env(alice / ".env"), read_env(carol / ".env")
     assert all(fresh[key] != old[key] for key in ("TWILIGHT_API_TOKEN", "API_SERVER_KEY"))  # generated anew
     with pytest.raises(TemplateError, match="already exists"):
         create_from(alice, "template-alice", tmp_path / "templates")
