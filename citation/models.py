@@ -140,3 +140,42 @@ class QualityStatusAnswer(BaseModel):
 class QualityLogsAnswer(BaseModel):
     entries: list[dict[str, Any]]
     cite: Cite
+
+
+class SearchCite(Cite):
+    """The cite of one web search result: which provider served it, through which engines, from where."""
+
+    engines: list[str] = Field(default_factory=list, description="Search engines that returned the result.")
+    original_url: str = Field(description="The page the result points at, as the provider gave it.")
+
+
+class SearchResult(BaseModel):
+    title: str
+    url: str
+    snippet: str
+    published_at: str | None = Field(description="Publication time (ISO 8601) where the provider knows it, else null.")
+    engines: list[str]
+    fetched_at: str = Field(description="When the provider served this result (UTC ISO 8601).")
+    cite: SearchCite
+
+
+class UnresponsiveEngine(BaseModel):
+    engine: str
+    reason: str
+
+
+class SearchAnswer(BaseModel):
+    query: str
+    provider: str = Field(description="Who answered: searxng, dashscope or google_cse.")
+    results: list[SearchResult]
+    result_count: int
+    undated_count: int = Field(
+        description="Results with no known publication date. With `since` they are kept (not checked) and "
+        "carry a warning in their cite."
+    )
+    dropped_before_since: int = Field(description="Results dropped because they were published before `since`.")
+    unresponsive_engines: list[UnresponsiveEngine] = Field(
+        description="SearXNG engines that failed for this query, and why (results may be incomplete)."
+    )
+    cached: bool = Field(description="True when answered from the warehouse cache (no upstream call).")
+    cite: Cite

@@ -19,6 +19,7 @@ from ops.settings import Settings
 from providers.composer import Composer
 from providers.health import ProviderHealth
 from providers.registry import build_composer
+from providers.web_search import WebSearch
 from provisioning.migrate import open_accounts
 from provisioning.provisioner import Provisioner
 from provisioning.tokens import TokenStore
@@ -69,6 +70,7 @@ class Runtime:
     accounts: Engine
     provisioner: Provisioner
     usage: Usage
+    search: WebSearch
     started_at: dt.datetime
 
     @classmethod
@@ -105,6 +107,7 @@ class Runtime:
             accounts=accounts,
             provisioner=Provisioner(accounts, settings),
             usage=Usage(accounts),
+            search=WebSearch(settings, metrics, market.now),
             started_at=dt.datetime.now(dt.UTC),
         )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
 
-from mcp_server import tools, warehouse_tools
+from mcp_server import search_tool, tools, warehouse_tools
 from mcp_server.auth import ACTIVE_SCOPE, AccountsTokenVerifier
 from mcp_server.runtime import Runtime
 from ops import __version__
@@ -35,4 +35,5 @@ def build_server(rt: Runtime, *, http_auth: bool) -> MCPServer:
     )
     tools.register(server, rt)
     warehouse_tools.register(server, rt)
+    search_tool.register(server, rt)
     return server

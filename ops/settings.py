@@ -38,6 +38,31 @@ class Settings(BaseSettings):
         description="Base URL of tushare's HTTP API (mirrors, proxies); default the SDK's own.",
     )
     searxng_url: str | None = Field(default=None, validation_alias=AliasChoices("SEARXNG_URL", "searxng_url"))
+    dashscope_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DASHSCOPE_API_KEY", "dashscope_api_key"),
+        description="DashScope (Model Studio) key: web search fallback when SearXNG fails.",
+    )
+    dashscope_search_url: str = Field(
+        default="https://dashscope.aliyuncs.com/api/v1/services/aigc/text-generation/generation",
+        description="DashScope text-generation endpoint asked with enable_search for web search sources.",
+    )
+    google_cse_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("GOOGLE_CSE_API_KEY", "google_cse_api_key"),
+        description="Google Custom Search JSON API key (with GOOGLE_CSE_ID): web search fallback.",
+    )
+    google_cse_id: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("GOOGLE_CSE_ID", "google_cse_id"),
+        description="Google Programmable Search Engine id (cx).",
+    )
+    google_cse_url: str = Field(
+        default="https://www.googleapis.com/customsearch/v1", description="Google Custom Search JSON API URL."
+    )
+    search_cache_ttl_seconds: int = Field(
+        default=900, ge=0, description="Seconds a `search` answer is served from the warehouse cache."
+    )
 
     host: str = "127.0.0.1"
     port: int = 9100

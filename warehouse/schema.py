@@ -151,6 +151,18 @@ TABLES: tuple[Table, ...] = (
         "feature",
         "trade_date",
     ),
+    # Web search answers by question, normalized, for search_cache_ttl_seconds: upstream material
+    # as fetched (no typing, no curation), so "raw". `since` and `categories` are "" when not given.
+    Table(
+        "search_cache",
+        "merge",
+        ("query", "language", "since", "max_results", "categories"),
+        """CREATE TABLE IF NOT EXISTS search_cache (
+            query VARCHAR, language VARCHAR, since VARCHAR, max_results INTEGER, categories VARCHAR,
+            results JSON, provider VARCHAR, fetched_at TIMESTAMP)""",
+        "raw",
+        "fetched_at",
+    ),
     Table(
         "quality_log",
         "append",

@@ -1,0 +1,216 @@
+"""The `search` tool: cited web search through SearXNG (fallbacks: DashScope, Google Custom Search).
+
+Answers are cached in the warehouse (`search_cache`) by (query, language, since, max_results,
+categories) for TWILIGHT_SEARCH_CACHE_TTL_SECONDS; a hit costs no upstream call and counts as
+twilight_store_lookups_total{dataset="search",outcome="hit"}. Empty answers are not cached.
+
+`since` keeps results published on or after that day (00:00 Asia/Shanghai). A result whose
+provider gives no publication date cannot be checked: it is kept, counted in `undated_count`,
+and its cite carries a warning saying so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterable
+from typing import Annotated, Any
+
+import anyio.to_thread
+import duckdb
+from mcp_types import CallToolResult
+from pydantic import BaseModel, Field
+
+from citation.attempts import Attempts
+from citation.models import SearchAnswer, SearchCite, SearchResult, UnresponsiveEngine
+from mcp_server.errors import ToolFailure
+from mcp_server.runtime import SERVED_BY, Runtime
+from mcp_server.tools import READ_ONLY, _answer, _cite, _iso
+from providers.errors import AllProvidersFailed, ProviderError, RateLimited
+from providers.symbols import InvalidArgument, parse_date
+from providers.web_search import DATASET, Found, SearchNotConfigured, WebSearch, parse_published
+from warehouse.market_clock import SHANGHAI
+from warehouse.store import utc_aware, utc_naive
+
+MAX_RESULTS = 50
+_LANGUAGE = re.compile(r"^(all|auto|[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*)$")
+_KEY = "query = ? AND language = ? AND since = ? AND max_results = ? AND categories = ?"
+UNDATED = "no publication date known: kept, but `since` could not be checked"
+
+
+def _failure(exc: ProviderError, search: WebSearch, log: list[dict[str, Any]]) -> ToolFailure:
+    """What to tell the agent when no provider answered, naming the settings that would help."""
+    missing = search.missing()
+    fallbacks = [m for m in missing if m != "SEARXNG_URL"]
+    if isinstance(exc, SearchNotConfigured):
+        return ToolFailure(
+            "SERVICE",
+            "web search is not configured on this server",
+            "the operator must set SEARXNG_URL (a SearXNG instance with `json` in search.formats), and may "
+            "add fallbacks: DASHSCOPE_API_KEY, or GOOGLE_CSE_API_KEY + GOOGLE_CSE_ID",
+            attempts=log,
+        )
+    failures = exc.failures if isinstance(exc, AllProvidersFailed) else [exc]
+    reasons = "; ".join(f"{f.provider}: {type(f).__name__} ({f})" for f in failures)
+    if failures and all(isinstance(f, RateLimited) for f in failures):
+        wait = max(f.retry_after for f in failures if isinstance(f, RateLimited))
+        return ToolFailure(
+            "RATE_LIMIT", f"every web search provider is rate-limited: {reasons}",
+            f"wait {wait} s and call again", retry_after=wait, attempts=log,
+        )  # fmt: skip
+    if "SEARXNG_URL" in missing:
+        remedy = "the operator should set SEARXNG_URL to a SearXNG instance (with `json` in search.formats)"
+    else:
+        remedy = f"SearXNG at {search.settings.searxng_url} is down or refusing: try again in a minute"
+    if fallbacks:
+        remedy += "; the operator can add a fallback by setting " + " or ".join(fallbacks)
+    return ToolFailure("SERVICE", f"every web search provider failed: {reasons}", remedy, attempts=log)
+
+
+def register(server: object, rt: Runtime) -> None:
+    add_tool = server.add_tool  # type: ignore[attr-defined]
+
+    async def search(
+        query: Annotated[str, Field(description="What to search the web for")],
+        since: Annotated[
+            str | int | None,
+            Field(description="Only results published on or after this day (YYYY-MM-DD or YYYYMMDD)"),
+        ] = None,
+        max_results: Annotated[int, Field(description="How many results, 1 to 50")] = 10,
+        language: Annotated[str, Field(description="Result language, e.g. zh-CN, en, all")] = "zh-CN",
+        categories: Annotated[
+            list[str] | None, Field(description='SearXNG categories, e.g. ["news"]; default its general one')
+        ] = None,
+    ) -> Annotated[CallToolResult, SearchAnswer]:
+        """Search the web (news, announcements, commentary): each result has a title, URL, snippet,
+        publication time where known and its own cite (which provider and engines served it). Quote
+        `cite.tool_call_id` and the URL beside anything taken from a result. Engines that failed are
+        listed in `unresponsive_engines`."""
+
+        async def body(tool_call_id: str, attempts: Attempts) -> BaseModel:
+            words = (query or "").strip()
+            if not words:
+                raise InvalidArgument("query", "query is empty", "pass the words to search for")
+            if isinstance(max_results, bool) or not 1 <= max_results <= MAX_RESULTS:
+                raise InvalidArgument(
+                    "max_results", f"max_results {max_results} is out of range", f"use 1 to {MAX_RESULTS}"
+                )
+            lang = (language or "").strip()
+            if not _LANGUAGE.match(lang):
+                raise InvalidArgument(
+                    "language", f"language {language!r} is not a language code", "use zh-CN, en or all"
+                )
+            day = parse_date(str(since), "since", today=rt.clock.today()) if since not in (None, "") else None
+            cats = sorted({c.strip() for c in categories or [] if c and c.strip()})
+            key = (words, lang, day.isoformat() if day else "", max_results, ",".join(cats))
+
+            found = await _cached(rt, key, attempts)
+            cached = found is not None
+            if found is None:
+                try:
+                    found = await rt.search.search(words, lang, cats, max_results, attempts)
+                except ProviderError as exc:
+                    raise _failure(exc, rt.search, attempts.log) from exc
+                if found.hits:
+                    await anyio.to_thread.run_sync(_store, rt, key, found)
+            return _build(rt, found, words, day, max_results, cached, tool_call_id, attempts)
+
+        return await _answer(rt, "search", body)
+
+    add_tool(search, annotations=READ_ONLY)
+
+
+async def _cached(rt: Runtime, key: tuple[Any, ...], attempts: Attempts) -> Found | None:
+    """The stored answer to this exact question while younger than the TTL, else None (a miss)."""
+    ttl = rt.settings.search_cache_ttl_seconds
+    rows = await rt.run_read(
+        rt.store.read,
+        ("search_cache",),
+        f"SELECT results, provider, fetched_at FROM search_cache WHERE {_KEY}",
+        key,
+    )
+    if rows and ttl > 0:
+        results, provider, fetched_at = rows[0]
+        fetched = utc_aware(fetched_at)
+        age = (rt.clock.now() - fetched).total_seconds()
+        if age < ttl:
+            rt.metrics.store_lookup(DATASET, "hit")
+            attempts.add("warehouse", DATASET, "hit", f"cached {int(age)} s ago from {provider}")
+            payload = json.loads(results)
+            unresponsive = [(str(e), str(r)) for e, r in payload.get("unresponsive_engines", [])]
+            return Found(provider, payload["hits"], fetched, unresponsive)
+    rt.metrics.store_lookup(DATASET, "miss")
+    attempts.add("warehouse", DATASET, "miss")
+    return None
+
+
+def _store(rt: Runtime, key: tuple[Any, ...], found: Found) -> None:
+    payload = json.dumps(
+        {"hits": found.hits, "unresponsive_engines": [list(e) for e in found.unresponsive]}, ensure_ascii=False
+    )
+
+    def work(cur: duckdb.DuckDBPyConnection) -> Iterable[str]:
+        cur.execute(f"DELETE FROM search_cache WHERE {_KEY}", list(key))
+        cur.execute(
+            "INSERT INTO search_cache (query, language, since, max_results, categories, results, provider,"
+            " fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [*key, payload, found.provider, utc_naive(found.fetched_at)],
+        )
+        return {"search_cache"}
+
+    rt.store.write(work)
+
+
+def _build(
+    rt: Runtime, found: Found, query: str, day: dt.date | None, max_results: int, cached: bool,
+    tool_call_id: str, attempts: Attempts,
+) -> SearchAnswer:  # fmt: skip
+    cutoff = dt.datetime.combine(day, dt.time(0), SHANGHAI) if day else None
+    fetched = _iso(found.fetched_at)
+    results: list[SearchResult] = []
+    dropped = 0
+    for hit in found.hits:
+        published = hit.get("published_at")
+        if cutoff is not None and published and parse_published(published) < cutoff:
+            dropped += 1
+            continue
+        if len(results) >= max_results:
+            continue
+        cite = SearchCite(
+            tool_call_id=tool_call_id,
+            fetched_at=fetched,
+            source_chain=attempts.chain,
+            served_by=SERVED_BY,
+            source=found.provider,
+            engines=list(hit["engines"]),
+            original_url=hit["url"],
+            warnings=[UNDATED] if cutoff is not None and not published else [],
+        )
+        results.append(
+            SearchResult(
+                title=hit["title"],
+                url=hit["url"],
+                snippet=hit["snippet"],
+                published_at=published,
+                engines=list(hit["engines"]),
+                fetched_at=fetched,
+                cite=cite,
+            )
+        )
+    warnings = [f"engine {engine} did not answer: {reason}" for engine, reason in found.unresponsive]
+    if cached:
+        warnings.append(f"served from the warehouse cache (fetched {fetched} from {found.provider})")
+    if found.provider != "searxng" and not cached:
+        warnings.append(f"served by the fallback {found.provider}; see attempts for why the providers before failed")
+    return SearchAnswer(
+        query=query,
+        provider=found.provider,
+        results=results,
+        result_count=len(results),
+        undated_count=sum(1 for r in results if r.published_at is None),
+        dropped_before_since=dropped,
+        unresponsive_engines=[UnresponsiveEngine(engine=e, reason=r) for e, r in found.unresponsive],
+        cached=cached,
+        cite=_cite(tool_call_id, found.fetched_at, attempts, source=found.provider, warnings=warnings),
+    )
