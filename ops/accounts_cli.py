@@ -8,6 +8,7 @@ import json
 import sys
 from typing import Any
 
+from ops.output import emit
 from ops.settings import Settings
 
 COMMANDS = ("token", "db", "provision", "users", "usage")
@@ -161,14 +162,4 @@ def _listings(args: argparse.Namespace, settings: Settings) -> int:
         rows = Usage(engine).summary(args.user, since)
     else:
         rows = listings.users(engine)
-    if args.json:
-        print(json.dumps(rows, indent=2, default=str))
-    elif not rows:
-        print(f"No {args.command} yet.")
-    else:
-        columns = list(rows[0])
-        cells = [[c.upper() for c in columns]] + [["-" if r[c] is None else str(r[c]) for c in columns] for r in rows]
-        widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
-        for line in cells:
-            print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
-    return 0
+    return emit(rows, as_json=args.json, empty=f"No {args.command} yet.")

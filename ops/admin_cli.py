@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from ops.output import emit
 from ops.settings import Settings
 
 SPAWN_TEMPLATE = "template-stock-research-pro"
@@ -116,9 +117,7 @@ def _spawn(args: argparse.Namespace, settings: Settings, registry: Any, life: An
 
 
 def _print(args: argparse.Namespace, body: Any) -> int:
-    from ops.profiles_cli import _print as table
-
-    return table(args, body)
+    return emit(body, as_json=getattr(args, "json", False))
 
 
 if __name__ == "__main__":

@@ -7,12 +7,12 @@ failed (the message says why), 2 a bad argument. `--json` where a script reads t
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ops.output import emit
 from ops.settings import Settings
 
 
@@ -196,18 +196,7 @@ def _verifier(settings: Settings) -> Any:
 
 
 def _print(args: argparse.Namespace, body: Any) -> int:
-    if getattr(args, "json", False) or not isinstance(body, list):
-        print(json.dumps(body, indent=2, ensure_ascii=False, default=str))
-        return 0
-    if not body:
-        print("none")
-        return 0
-    columns = list(body[0])
-    cells = [[c.upper() for c in columns]] + [["-" if r[c] is None else str(r[c]) for c in columns] for r in body]
-    widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
-    for line in cells:
-        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
-    return 0
+    return emit(body, as_json=getattr(args, "json", False))
 
 
 if __name__ == "__main__":
