@@ -55,7 +55,7 @@ from typing import Any
 
 import yaml
 
-from provisioning.profile_files import read_env
+from provisioning.profile_files import read_env, write_atomically
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -426,7 +426,7 @@ def _write_tree(home: Path, files: Mapping[str, str], *, env: Mapping[str, str] 
             (staging / relative).parent.mkdir(parents=True, exist_ok=True)
             (staging / relative).write_text(text)
         if env is not None:
-            _write_secret_file(staging / ".env", _env_text(env))
+            write_atomically(staging / ".env", _env_text(env), mode=0o600)  # 0600 before a byte is written
         if home.exists():
             home.rmdir()  # empty (checked by the caller)
         os.replace(staging, home)
@@ -438,21 +438,6 @@ def _write_tree(home: Path, files: Mapping[str, str], *, env: Mapping[str, str] 
 def _env_text(env: Mapping[str, str]) -> str:
     header = "# Planted from a Twilight Drive profile template. Secrets: never commit or share this file.\n"
     return header + "".join(f"{key}={value}\n" for key, value in sorted(env.items()))
-
-
-def _write_secret_file(path: Path, text: str) -> None:
-    """Mode 0600 before a byte is written, then renamed into place."""
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 # -- create_from -------------------------------------------------------------------------------

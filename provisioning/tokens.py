@@ -58,16 +58,7 @@ class TokenStore:
 
     def set_limit(self, user_name: str, rate_limit_per_min: int) -> int:
         """Set the limit of every active key of the user; how many keys it changed."""
-        with Session(self._engine) as session, session.begin():
-            user_id = session.scalar(select(User.id).where(User.name == user_name))
-            if user_id is None:
-                return 0
-            result = session.execute(
-                update(ApiKey)
-                .where(ApiKey.user_id == user_id, ApiKey.revoked_at.is_(None))
-                .values(rate_limit_per_min=rate_limit_per_min)
-            )
-            return int(getattr(result, "rowcount", 0) or 0)
+        return self._update_active_keys(user_name, rate_limit_per_min=rate_limit_per_min)
 
     def adopt(self, user_name: str, raw: str, rate_limit_per_min: int = DEFAULT_RATE_LIMIT_PER_MIN) -> bool:
         """Store `raw`'s digest for the user (made if new) unless stored already; whether it was new.
@@ -89,14 +80,16 @@ class TokenStore:
 
     def revoke(self, user_name: str) -> int:
         """Revoke every active token of the user; returns how many were revoked."""
+        return self._update_active_keys(user_name, revoked_at=dt.datetime.now(dt.UTC))
+
+    def _update_active_keys(self, user_name: str, **values: object) -> int:
+        """Set `values` on every active key of the user; how many keys that was (0: no such user)."""
         with Session(self._engine) as session, session.begin():
             user_id = session.scalar(select(User.id).where(User.name == user_name))
             if user_id is None:
                 return 0
             result = session.execute(
-                update(ApiKey)
-                .where(ApiKey.user_id == user_id, ApiKey.revoked_at.is_(None))
-                .values(revoked_at=dt.datetime.now(dt.UTC))
+                update(ApiKey).where(ApiKey.user_id == user_id, ApiKey.revoked_at.is_(None)).values(**values)
             )
             return int(getattr(result, "rowcount", 0) or 0)
 
