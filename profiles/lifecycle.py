@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from ops.settings import Settings
 from provisioning import runners
 from provisioning.accounts import HermesProfile
-from provisioning.profile_files import ProfileSpec, api_server_env, read_env, write_atomically, write_env
+from provisioning.profile_files import ProfileSpec, api_server_env, read_env, write_env
 
 LOG_FILES = ("logs/twilight-runner.log", "logs/gateway.log", "logs/agent.log", "logs/errors.log")
 
@@ -130,16 +130,9 @@ class Lifecycle:
         row = self._ensure_row(name, home)
         if row.pid is not None and runners.alive(row.pid):
             runners.stop(row.pid)
-        compose = self._settings.hermes_home / "compose" / f"{name}.yml"
-        port = _api_port(home)
-        ports = [f'      - "127.0.0.1:{port}:{port}"'] if port else []
-        write_atomically(compose, "\n".join([
-            "services:", f"  {name}:", f"    image: {self._settings.hermes_image}",
-            f"    command: [hermes, -p, {name}, gateway, run]", "    restart: unless-stopped",
-            "    environment:", "      HERMES_HOME: /hermes", "    volumes:",
-            f"      - {home}:/hermes/profiles/{name}", *(["    ports:", *ports] if ports else []), "",
-        ]))  # fmt: skip
-        outcome = runners.DockerRunner(self._settings).start(self._spec(name, home), None)
+        docker = runners.DockerRunner(self._settings)
+        compose = docker.compose_file(name)
+        outcome = docker.start(self._spec(name, home), None)  # writes the compose service, then brings it up
         self._save(name, tier="container", runner="docker", container_id=f"{name}", pid=None,
                    state=outcome.state, reason=outcome.reason)  # fmt: skip
         return {"profile": name, "tier": "container", "compose": str(compose), "state": outcome.state,

@@ -132,13 +132,18 @@ class DockerRunner(Runner):
 
     name = "docker"
 
+    def compose_file(self, name: str) -> Path:
+        return self.settings.hermes_home / "compose" / f"{name}.yml"
+
     def start(self, spec: ProfileSpec, pid: int | None) -> Outcome:
-        compose = self.settings.hermes_home / "compose" / f"{spec.name}.yml"
+        compose = self.compose_file(spec.name)
+        port = spec.api_port  # its API server, published on loopback for health
         write_atomically(compose, "\n".join([
             "services:", f"  {spec.name}:", f"    image: {self.settings.hermes_image}",
             f"    command: [hermes, -p, {spec.name}, gateway, run]", "    restart: unless-stopped",
             "    environment:", "      HERMES_HOME: /hermes", "    volumes:",
-            f"      - {spec.home}:/hermes/profiles/{spec.name}", "",
+            f"      - {spec.home}:/hermes/profiles/{spec.name}",
+            *(["    ports:", f'      - "127.0.0.1:{port}:{port}"'] if port else []), "",
         ]))  # fmt: skip
         if shutil.which("docker") is None:
             return Outcome("provisioned", None, f"docker is not available; compose file written to {compose}")

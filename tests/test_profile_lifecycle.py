@@ -72,6 +72,8 @@ def test_spawn_health_logs_exec_stop_start_and_migrate(host: dict[str, str]) -> 
     body = json.loads(moved.stdout)
     compose = Path(body["compose"]).read_text()
     assert body["tier"] == "container" and f"{home}:/hermes/profiles/desk-1" in compose
+    port = info["api"].rsplit(":", 1)[1]
+    assert f'"127.0.0.1:{port}:{port}"' in compose  # its API server stays reachable for health
     listed = {p["profile"]: p for p in json.loads(admin(host, "list", "--json").stdout)}
     assert listed["desk-1"]["tier"] == "container" and listed["desk-1"]["pid"] is None  # the process is gone
 
