@@ -7,7 +7,6 @@ import hashlib
 import os
 import stat
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,8 +21,8 @@ from provisioning.accounts import make_engine
 from provisioning.migrate import NotMigrated, open_accounts
 from provisioning.tokens import TokenState, TokenStore
 from provisioning.wechatpay import Transaction
+from tests.helpers import TWILIGHT
 
-TWILIGHT = str(Path(sys.executable).with_name("twilight"))
 PG_URL = os.environ.get("TWILIGHT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 

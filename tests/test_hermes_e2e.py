@@ -13,7 +13,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,12 +25,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from provisioning.wechatpay import notification_body, signed_headers
 from tests.fake_eastmoney import FakeEastmoney
 from tests.fake_tushare import FakeTushare
-from tests.helpers import free_port
+from tests.helpers import TWILIGHT, free_port, serve
 from tests.scripted_llm import ScriptedLLM
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
-TWILIGHT = str(Path(sys.executable).with_name("twilight"))
 MCH_ID, KEY_ID, APIV3 = "1900000109", "PUB_KEY_ID_0114232020081800000000000000000001", "0123456789abcdef" * 2
 PE_TTM_20251023 = 20.4403  # tushare daily_basic of 600519.SH, the stand-in's fixture
 
@@ -58,18 +56,8 @@ def paid_server(
         "TWILIGHT_PROFILE_HEALTH_EVERY": "1",
     }  # fmt: skip
     log_path = tmp_path / "server.log"
-    with log_path.open("w") as log:
-        server = subprocess.Popen([TWILIGHT, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = serve(env, port, log_path)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.1)
-    else:
-        server.kill()
-        pytest.fail("server did not come up:\n" + log_path.read_text())
     try:
         yield url, env, wechat, llm
     finally:

@@ -8,7 +8,6 @@ import json
 import os
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -24,10 +23,9 @@ from mcp.client.streamable_http import streamable_http_client
 from tests.fake_eastmoney import FakeEastmoney
 from tests.fake_tushare import FakeTushare
 from tests.fake_yahoo import FakeYahoo
-from tests.helpers import free_port
+from tests.helpers import TWILIGHT, free_port, serve
 
 pytestmark = [pytest.mark.slow, pytest.mark.anyio]
-TWILIGHT = str(Path(sys.executable).with_name("twilight"))
 
 
 @dataclass
@@ -35,7 +33,7 @@ class Served:
     url: str
     env: dict[str, str]
     token: str
-    process: subprocess.Popen[str]
+    process: subprocess.Popen[bytes]
     log_path: Path
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
@@ -69,21 +67,8 @@ def served(
     )
     token = issued.stdout.strip().splitlines()[-1]
     log_path = home / "server.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [TWILIGHT, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT, text=True
-        )
+    process = serve(env, port, log_path)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.1)
-    else:
-        process.kill()
-        pytest.fail("server did not come up:\n" + log_path.read_text())
     yield Served(url, env, token, process, log_path)
     process.terminate()
     process.wait(timeout=10)
