@@ -61,13 +61,13 @@ def paid_server(
     try:
         yield url, env, wechat, llm
     finally:
+        server.terminate()  # first: its supervisor would restart a bot stopped before it
+        server.wait(timeout=15)
         profiles = subprocess.run([TWILIGHT, "profiles", "list", "--json"], env=env, capture_output=True, text=True)
         for profile in json.loads(profiles.stdout or "[]"):
             if profile["pid"]:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(profile["pid"], signal.SIGTERM)
-        server.terminate()
-        server.wait(timeout=15)
         llm.stop()
         log_text = log_path.read_text()
         for secret in ("sk-scripted-0123456789", APIV3, "td_"):  # no key of any kind in our logs
