@@ -73,11 +73,21 @@ class PriceEnvelope(BaseModel):
     cite: Cite
 
 
+PeriodKind = Literal["Q1", "H1", "Q3", "annual"]
+
+
 class Claim(BaseModel):
     metric: str
     value: float | None
     unit: str
     period_or_date: str = Field(description="Trade date (valuation) or report period end (indicators).")
+    period: str | None = Field(default=None, description="Report period end (YYYY-MM-DD); null for valuation.")
+    period_kind: PeriodKind | None = Field(
+        default=None, description="What the report covers: Q1, H1, Q3 (nine months, cumulative) or annual."
+    )
+    ann_date: str | None = Field(
+        default=None, description="When the report was announced (YYYY-MM-DD): it is used only from that day."
+    )
     cite: Cite
 
 

@@ -9,7 +9,7 @@ import json
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 import structlog
 from mcp.server.auth.middleware.auth_context import get_access_token
@@ -24,7 +24,7 @@ from providers.errors import ProviderError
 from providers.models import INDICATOR_UNITS, VALUATION_UNITS
 from providers.symbols import InvalidArgument, Symbol, parse_code, parse_date
 from provisioning.usage import Call
-from warehouse.fundamentals import Dated
+from warehouse.fundamentals import period_kind
 from warehouse.quotes import Quote
 
 log = structlog.get_logger("mcp_server.tools")
@@ -49,6 +49,11 @@ def _a_share(code: str | int) -> Symbol:
             "ask for an A-share code such as 600519 or 000858.SZ, or use `price` for global tickers",
         )
     return symbol
+
+
+def _number(value: float | None) -> float | None:
+    """NaN (a gap in a pandas-typed column) is no number: null."""
+    return None if value is None or value != value else float(value)
 
 
 def _units(quote: Quote) -> Units:
@@ -189,39 +194,46 @@ def register(server: object, rt: Runtime) -> None:
                 raise InvalidArgument(
                     "period", f"period {end} is not a quarter end", "use 0331, 0630, 0930 or 1231 of a year"
                 )
-            halves: list[tuple[Dated[Any], dict[str, str], dt.date]] = []
             warnings: list[str] = []
-            failures: list[ProviderError] = []
+            claims: list[Claim] = []
+            newest: list[dt.datetime] = []
+            failures: list[Exception] = []
             try:
                 valuation = await rt.fundamentals.valuation(symbol.code, day, attempts, tool_call_id)
-                halves.append((valuation, VALUATION_UNITS, valuation.value.trade_date))
-            except ProviderError as exc:  # the other half may still answer (no token: akshare has reports)
+            except (ProviderError, InvalidArgument) as exc:  # the reports may still answer
                 failures.append(exc)
                 warnings.append(f"valuation unavailable ({type(exc).__name__}: {exc})")
+            else:
+                warnings.extend(valuation.warnings)
+                newest.append(valuation.fetched_at)
+                cite = _cite(tool_call_id, valuation.fetched_at, attempts, source=valuation.source)
+                when = valuation.value.trade_date.isoformat()
+                claims += [Claim(metric=m, value=_number(getattr(valuation.value, m)), unit=u, period_or_date=when,
+                                 cite=cite) for m, u in VALUATION_UNITS.items()]  # fmt: skip
             try:
-                reports = await rt.fundamentals.indicators(symbol.code, end, attempts, tool_call_id)
-                halves.append((reports, INDICATOR_UNITS, reports.value.end_date))
+                reports = await rt.fundamentals.indicators(symbol.code, end, day, attempts, tool_call_id)
+            except InvalidArgument as exc:
+                if exc.argument == "period":  # the period asked for was not published (by then)
+                    raise
+                failures.append(exc)
+                warnings.append(f"financial indicators unavailable ({exc})")
             except ProviderError as exc:
                 failures.append(exc)
                 warnings.append(f"financial indicators unavailable ({type(exc).__name__}: {exc})")
-            if not halves:
-                raise failures[0]
-            claims: list[Claim] = []
-            for dated, units, when in halves:
-                cite = _cite(tool_call_id, dated.fetched_at, attempts, source=dated.source)
-                for metric, unit in units.items():
-                    value = getattr(dated.value, metric)
-                    claims.append(
-                        Claim(
-                            metric=metric,
-                            value=None if value is None or value != value else float(value),
-                            unit=unit,
-                            period_or_date=when.isoformat(),
-                            cite=cite,
-                        )
-                    )
-            newest = max(d.fetched_at for d, _, _ in halves)
-            cite = _cite(tool_call_id, newest, attempts, warnings=warnings)
+            else:
+                newest.append(reports.fetched_at)
+                cite = _cite(tool_call_id, reports.fetched_at, attempts, source=reports.source)
+                report = reports.value
+                period_end, announced = report.end_date.isoformat(), report.ann_date
+                claims += [
+                    Claim(metric=m, value=_number(getattr(report, m)), unit=u, period_or_date=period_end,
+                          period=period_end, period_kind=period_kind(report.end_date),  # type: ignore[arg-type]
+                          ann_date=announced.isoformat() if announced else None, cite=cite)
+                    for m, u in INDICATOR_UNITS.items()
+                ]  # fmt: skip
+            if not claims:
+                raise next((f for f in failures if isinstance(f, ProviderError)), failures[0])
+            cite = _cite(tool_call_id, max(newest), attempts, warnings=warnings)
             return FundamentalsAnswer(ts_code=symbol.code, claims=claims, cite=cite)
 
         return await _answer(rt, "fundamentals", body)

@@ -25,9 +25,10 @@ from citation.models import (
     WarehouseFundamentalsAnswer,
 )
 from mcp_server.runtime import Runtime
-from mcp_server.tools import READ_ONLY, _a_share, _answer, _cite, _iso, _text
+from mcp_server.tools import READ_ONLY, _a_share, _answer, _cite, _iso, _number, _text
 from providers.models import INDICATOR_UNITS
 from providers.symbols import InvalidArgument, parse_code, parse_date
+from warehouse.fundamentals import period_kind
 from warehouse.quality import SEVERITIES
 from warehouse.store import utc_aware
 
@@ -120,13 +121,14 @@ def register(server: object, rt: Runtime) -> None:
             end = parse_date(str(_text(period)), "period", today=_today(rt)) if period else None
             rows = await rt.run_read(views.reports, symbol.code, end)
             attempts.add("warehouse", "fina_indicator", "hit")
-            _, _, end_date, *values, source, fetched = rows[0]
+            _, announced, end_date, *values, source, fetched = rows[0]
             when = utc_aware(fetched)
             cite = _cite(tool_call_id, when, attempts, layer="normalized", upstream_sources=[source],
                          ingested_at=_iso(when), source=source)  # fmt: skip
             claims = [
-                Claim(metric=m, value=None if v is None or v != v else float(v), unit=u,
-                      period_or_date=end_date.isoformat(), cite=cite)
+                Claim(metric=m, value=_number(v), unit=u, period_or_date=end_date.isoformat(),
+                      period=end_date.isoformat(), period_kind=period_kind(end_date),  # type: ignore[arg-type]
+                      ann_date=announced.isoformat() if announced else None, cite=cite)
                 for (m, u), v in zip(INDICATOR_UNITS.items(), values, strict=True)
             ]  # fmt: skip
             return WarehouseFundamentalsAnswer(ts_code=symbol.code, period=end_date.isoformat(), claims=claims,
@@ -142,12 +144,14 @@ def register(server: object, rt: Runtime) -> None:
             now = rt.clock.now()
             latest = await rt.calendar.latest_final_day()
             sources = await rt.run_read(views.status, now, rt.clock.final_of(latest))
-            recent = await rt.run_read(views.logs, None, now - dt.timedelta(hours=24), LOG_LIMIT)
-            counts = {s: sum(1 for e in recent if e["severity"] == s) for s in SEVERITIES}
+            day_ago = now - dt.timedelta(hours=24)
+            recent = await rt.run_read(views.logs, None, day_ago, 10)
+            found = await rt.run_read(views.severity_counts, day_ago)
+            counts = {s: found.get(s, 0) for s in SEVERITIES}
             attempts.add("warehouse", "quality", "hit")
             cite = _cite(tool_call_id, now, attempts, layer="quality")
             return QualityStatusAnswer(sources=[SourceStatus(**s) for s in sources], findings_last_24h=counts,
-                                       latest_findings=recent[:10], cite=cite)  # fmt: skip
+                                       latest_findings=recent, cite=cite)  # fmt: skip
 
         return await _answer(rt, "quality_status", body)
 

@@ -175,13 +175,15 @@ def _summary(job: dict[str, Any], result: dict[str, Any]) -> str:
         return json.dumps(result, indent=2, ensure_ascii=False, default=str)
     lines = [
         f"{result['job']}: {len(result['loaded'])} loaded, {len(result['skipped'])} skipped,"
-        f" {len(result['failed'])} failed in {result['seconds']} s, {result['upstream_calls']} upstream calls"
+        f" {len(result.get('pending', []))} pending, {len(result['failed'])} failed in {result['seconds']} s,"
+        f" {result['upstream_calls']} upstream calls"
     ]
     lines.append("  rows per layer: " + ", ".join(f"{k} +{v}" for k, v in result["rows_per_layer"].items()))
     if result["quarantined"]:
         lines.append(f"  quarantined rows: {result['quarantined']}")
     lines.append(f"  quality findings: {result['quality_findings']} new")
     lines += [f"  skipped {s}" for s in result["skipped"][:10]]
+    lines += [f"  pending {p}" for p in result.get("pending", [])[:10]]
     lines += [f"  FAILED {f}" for f in result["failed"]]
     return "\n".join(lines)
 

@@ -98,7 +98,12 @@ async def run_job(rt: Runtime, job: dict[str, Any], progress: Event) -> dict[str
         start, end = _day(job.get("start"), "--start", rt), _day(job.get("end"), "--end", rt)
         if start > end:
             raise InvalidArgument("--start", f"--start {start} is after --end {end}", "swap them")
-        codes = [parse_code(c).code for c in job.get("codes") or []] or None
+        symbols = [parse_code(str(c)) for c in job.get("codes") or []]
+        foreign = [s.code for s in symbols if s.market != "cn"]
+        if foreign:
+            raise InvalidArgument("--codes", f"{', '.join(foreign)} is not an A-share code",
+                                  "backfill takes A-share codes such as 600519 or 000858.SZ")  # fmt: skip
+        codes = [s.code for s in symbols] or None
         return await rt.ingestor.backfill(start, end, codes, force=force, progress=progress)
     if kind == "macro":
         return await rt.ingestor.macro(progress=progress)

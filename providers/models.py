@@ -132,7 +132,7 @@ DATASETS: dict[str, DatasetSpec] = {
         DatasetSpec("daily_basic", "norm_daily_basic", ("ts_code", "trade_date", "close", *VALUATION_FIELDS),
                     _DAY, ("trade_date",), ("close", *VALUATION_FIELDS)),
         DatasetSpec("fina_indicator", "norm_fina_indicator", ("ts_code", "ann_date", "end_date", *INDICATOR_FIELDS),
-                    ("ts_code", "end_date"), ("end_date", "ann_date"), INDICATOR_FIELDS),
+                    ("ts_code", "end_date", "ann_date"), ("end_date", "ann_date"), INDICATOR_FIELDS),
         DatasetSpec("spot", "norm_spot", ("ts_code", "name", *_SPOT_NUMBERS), ("ts_code",), (), _SPOT_NUMBERS),
         DatasetSpec("stock_basic", "norm_stock_basic", ("ts_code", "name", "area", "industry", "market", "list_date"),
                     ("ts_code",), ("list_date",), ()),

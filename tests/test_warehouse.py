@@ -38,9 +38,11 @@ async def test_whole_market_day_is_one_call_per_dataset_and_idempotent(
     assert first["rows_loaded"]["daily"] == 5473 and first["rows_per_layer"]["curated"] == 5473
     assert _rows(rt, "feat_daily", f"trade_date = '{DAY}'") == 5473
     counts = {t: _rows(rt, t) for t in ("norm_daily", "norm_adj_factor", "cur_daily", "feat_daily")}
-    again = await rt.ingestor.daily(DAY)  # resumes: nothing to do, no upstream call
-    assert again["skipped"] == ["2026-04-15: already loaded"] and again["upstream_calls"] == 0
-    assert upstream.calls["daily"] == 1
+    # resumes: only daily_basic is asked again (the stand-in has none that day: not published yet)
+    assert first["pending"] == ["2026-04-15: upstream has no daily_basic rows of the day yet; asked again"]
+    again = await rt.ingestor.daily(DAY)
+    assert again["upstream_calls"] == 1 and upstream.calls["daily_basic"] == 2 and upstream.calls["daily"] == 1
+    assert upstream.calls["adj_factor"] == 1
     await rt.ingestor.daily(DAY, force=True)  # asks again: the merge rules change no row
     assert {t: _rows(rt, t) for t in counts} == counts and upstream.calls["daily"] == 2
     row = rt.store.query("SELECT close, vol, amount, adj_factor, source FROM cur_daily WHERE ts_code = '000001.SZ'")

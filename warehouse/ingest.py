@@ -5,6 +5,10 @@ A whole-market day is one upstream question per dataset (`daily`, `adj_factor`,
 rows that fail validation go to quarantine, the rest load. Curated and feature rows of the
 day are derived once all three are in, then the quality rules run for the day.
 
+A trading day upstream answered with no rows is "pending", not loaded: it is asked again on the
+next run (an upstream months behind is found out with one question for the newest day, not
+one per day in between). A code with no bars in a backfill's span is a failure.
+
 Idempotent: a day whose datasets are already loaded is skipped without an upstream call
 (`force` asks again; the merge rules make the re-load change no normalized, curated or
 feature row; raw payloads are append-only, so the audit trail records the second fetch).
@@ -58,6 +62,7 @@ class Summary:
     steps: int = 0
     loaded: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)  # asked, nothing published yet: asked again next run
     failed: list[str] = field(default_factory=list)
     upstream_calls: int = 0
     rows: Counter[str] = field(default_factory=Counter)  # dataset -> normalized rows loaded
@@ -72,6 +77,7 @@ class Summary:
             "seconds": round(time.monotonic() - self.started, 3),
             "loaded": self.loaded,
             "skipped": self.skipped,
+            "pending": self.pending,
             "failed": self.failed,
             "upstream_calls": self.upstream_calls,
             "rows_loaded": dict(self.rows),
@@ -122,12 +128,28 @@ class Ingestor:
                     await self._code_range(code, start, end, summary, force)
                     self._report(progress, summary, i + 1, code)
             else:
-                days = [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
-                summary.steps = len(days)
-                for i, day in enumerate(days):
-                    await self._market_day(day, summary, force, None)
-                    self._report(progress, summary, i + 1, day.isoformat())
+                await self._market_days(start, end, summary, force, progress)
         return summary.as_dict()
+
+    async def _market_days(
+        self, start: dt.date, end: dt.date, summary: Summary, force: bool, progress: Progress | None
+    ) -> None:
+        """Day by day; on the first day upstream has nothing for, the newest day is asked: when it
+        has nothing either, upstream is behind and the days between are not asked one by one."""
+        days = [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
+        summary.steps = len(days)
+        for i, day in enumerate(days):
+            published = await self._market_day(day, summary, force, None)
+            self._report(progress, summary, i + 1, day.isoformat())
+            if published is False and day < end and await self._market_day(end, summary, force, None) is False:
+                newest = (day - dt.timedelta(days=1)).isoformat()
+                for between in days[i + 1 : -1]:
+                    if (await self._calendar.is_open_or_weekday(between))[0]:
+                        summary.pending.append(
+                            f"{between.isoformat()}: not asked (upstream has nothing after {newest})"
+                        )
+                self._report(progress, summary, len(days), end.isoformat())
+                return
 
     async def macro(self, *, progress: Progress | None = None) -> dict[str, Any]:
         """The akshare macro series (CPI, PPI, PMI): each one question for its last MACRO_YEARS."""
@@ -168,32 +190,45 @@ class Ingestor:
     def _layers(self) -> dict[str, int]:
         return {layer: info["rows"] for layer, info in self._store.stats()["layers"].items()}
 
-    async def _market_day(self, day: dt.date, summary: Summary, force: bool, progress: Progress | None) -> None:
+    async def _market_day(self, day: dt.date, summary: Summary, force: bool, progress: Progress | None) -> bool | None:
+        """Load one whole-market day; True when upstream had its bars, False when it had none yet,
+        None when there was nothing to ask (not a trading day, already loaded)."""
         label = day.isoformat()
         is_open, basis = await self._calendar.is_open_or_weekday(day)
         if not is_open:
             summary.skipped.append(f"{label}: not a trading day ({basis})")
-            return
+            return None
         todo = [d for d in MARKET_DATASETS if force or not self._loaded(d, ALL, day, day)]
         if not todo:
             summary.skipped.append(f"{label}: already loaded")
-            return
+            return None
         await self._ensure_listing(summary)
+        empty: list[str] = []
         for n, dataset in enumerate(todo):
-            await self._load(Query(dataset, ALL, "cn", day, day), summary, label)
+            if await self._load(Query(dataset, ALL, "cn", day, day), summary, label) == 0:
+                empty.append(dataset)
             self._report(progress, summary, n + 1, f"{label} {dataset}", total=len(todo))
+        if "daily" in empty or not self._loaded("daily", ALL, day, day):
+            summary.pending.append(f"{label}: upstream has no bars of the day yet; asked again next run")
+            return False
+        if empty:
+            summary.pending.append(f"{label}: upstream has no {', '.join(empty)} rows of the day yet; asked again")
         await anyio.to_thread.run_sync(self._store.write, lambda cur: self._curator.refresh(cur, ALL, day, day))
         found = await self._findings(day, MARKET_DATASETS)
         summary.findings += await anyio.to_thread.run_sync(quality.record, self._store, found)
         summary.loaded.append(label)
+        return True
 
     async def _code_range(self, code: str, start: dt.date, end: dt.date, summary: Summary, force: bool) -> None:
         todo = [d for d in CODE_DATASETS if force or not self._loaded(d, code, start, end)]
         if not todo:
             summary.skipped.append(f"{code}: already loaded")
             return
-        for dataset in todo:
-            await self._load(Query(dataset, code, "cn", start, end), summary, code)
+        rows = {dataset: await self._load(Query(dataset, code, "cn", start, end), summary, code) for dataset in todo}
+        if rows.get("daily") == 0:
+            summary.failed.append(f"{code}: no provider has a bar of it in {start}..{end} (an unknown code, or not"
+                                  " listed then)")  # fmt: skip
+            return
         last = self._store.query("SELECT max(trade_date) FROM cur_daily WHERE ts_code = ?", (code,))[0][0]
         feature_end = max(end, last) if last else end  # later features depend on these bars
         await anyio.to_thread.run_sync(
@@ -201,8 +236,9 @@ class Ingestor:
         )
         summary.loaded.append(code)
 
-    async def _load(self, query: Query, summary: Summary, label: str) -> None:
-        """One question through the composer into the store; a failure is recorded, not raised."""
+    async def _load(self, query: Query, summary: Summary, label: str) -> int | None:
+        """One question through the composer into the store: the rows it loaded, or None when it
+        failed (recorded in the summary, not raised)."""
         attempts = Attempts()
         try:
             fetched = await anyio.to_thread.run_sync(
@@ -213,10 +249,11 @@ class Ingestor:
             summary.upstream_calls += len(attempts.log)
             summary.failed.append(f"{label} {query.dataset}: {type(exc).__name__}: {exc}")
             log.warning("ingest_failed", dataset=query.dataset, code=query.code, error=str(exc))
-            return
+            return None
         summary.upstream_calls += len(attempts.log) - 1 + fetched.requests  # the tries before, then the pages
         summary.rows[query.dataset] += len(fetched.rows)
         summary.quarantined += len(fetched.rejected)
+        return len(fetched.rows) + len(fetched.rejected)
 
     async def _ensure_listing(self, summary: Summary) -> None:
         """stock_basic (names, boards, listing dates) once a day, for the anomaly and completeness rules."""
@@ -227,13 +264,16 @@ class Ingestor:
         await self._load(Query("stock_basic", ALL, "cn", today, today), summary, "listing")
 
     def _loaded(self, dataset: str, scope: str, start: dt.date, end: dt.date) -> bool:
-        """Upstream already answered this dataset for the whole span: with rows, or with none after
-        the span's last bar was final (then there is nothing more to come)."""
+        """Upstream already answered this dataset for the whole span. A whole-market trading day,
+        or a code's bars, with no rows means "not published yet" (or an unknown code), never
+        "loaded"; other per-code datasets may truly have none once the span's last bar is final
+        (a code's reports in a short span, factors before they start)."""
         final = utc_naive(self._clock.final_of(end))
+        needs_rows = scope == ALL or dataset == "daily"
         row = self._store.query(
             "SELECT count(*) FROM fetch_log WHERE dataset = ? AND scope = ? AND start_date <= ? AND end_date >= ?"
-            " AND (row_count > 0 OR fetched_at >= ?)",
-            (dataset, scope, start, end, final),
+            " AND (row_count > 0 OR (NOT ? AND fetched_at >= ?))",
+            (dataset, scope, start, end, needs_rows, final),
         )
         return bool(row[0][0])
 

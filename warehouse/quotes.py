@@ -105,6 +105,18 @@ class QuoteService(DatasetReader):
             return None
         return min(rows, key=lambda r: (r[0] != prefer, self._rank("adj_factor", market, r[0])))
 
+    def _why_no_factor(self, code: str, day: dt.date) -> str:
+        """Why close_qfq/close_hfq are null although the factors were fetched: where they start or end."""
+        rows = self._store.read(
+            ("norm_adj_factor",),
+            "SELECT source, min(trade_date), max(trade_date) FROM norm_adj_factor WHERE ts_code = ? GROUP BY source",
+            (code,),
+        )
+        if not rows:
+            return f"no provider has adjustment factors for {code}; close_qfq and close_hfq are null"
+        spans = "; ".join(f"{source}'s run {first.isoformat()}..{last.isoformat()}" for source, first, last in rows)
+        return f"no adjustment factor for {code} on {day.isoformat()} ({spans}); close_qfq and close_hfq are null"
+
     # -- freshness ---------------------------------------------------------------------------
     def _bar_fresh(self, code: str, day: dt.date, market: str) -> bool:
         rows = self._rows(code, day, market)
@@ -117,14 +129,19 @@ class QuoteService(DatasetReader):
     async def quote(
         self, code: str, market: str, day: dt.date | None, attempts: Attempts, request_id: str | None = None
     ) -> Quote:
+        warnings: list[str] = []
         if day is None:
-            day = await self._latest_day_with_bar(code, market, attempts, request_id)
+            day, expected = await self._latest_day_with_bar(code, market, attempts, request_id)
+            if day < expected:
+                warnings.append(
+                    f"the newest bar any provider has for {code} is {day.isoformat()}, {(expected - day).days} days"
+                    f" before the latest trading day {expected.isoformat()} (suspended, or the source is behind)"
+                )
         else:
             await self._require_bar(code, market, day, attempts, request_id)
         rows = self._rows(code, day, market)
         if not rows:  # _require_bar and _latest_day_with_bar guarantee a bar
             raise AssertionError(f"bar {code} {day} vanished from the store")
-        warnings: list[str] = []
         if market == "cn":
             is_open, basis = await self._calendar.is_open_or_weekday(day)
             latest_day = await self._calendar.latest_final_day()
@@ -142,6 +159,8 @@ class QuoteService(DatasetReader):
         except ProviderError as exc:
             warnings.append(f"adjustment factors unavailable ({type(exc).__name__}: {exc}); qfq/hfq are null")
         found = self._factors(code, day, market, primary.source)
+        if found is None and market == "cn" and not any("factors unavailable" in w for w in warnings):
+            warnings.append(self._why_no_factor(code, day))
         source, factor, latest, latest_date = found if found else (None, None, None, None)
         cross_check = self._compare(rows, warnings)
         if source in RELATIVE_FACTORS:
@@ -231,7 +250,15 @@ class QuoteService(DatasetReader):
             f"ask for trade_date {nearest.isoformat()}",
         )
 
-    async def _latest_day_with_bar(self, code: str, market: str, attempts: Attempts, request_id: str | None) -> dt.date:
+    async def _latest_day_with_bar(
+        self, code: str, market: str, attempts: Attempts, request_id: str | None
+    ) -> tuple[dt.date, dt.date]:
+        """(the newest bar upstream has, the latest trading day that could have one).
+
+        The lookback window before the latest trading day is asked first; when it holds no bar
+        (a long suspension, an upstream months behind), upstream is asked for its newest bar
+        however old: an older bar we happen to have stored is never taken for the latest.
+        """
         clock = self._clocks[market]
         today = clock.today()
         candidate = today
@@ -242,18 +269,21 @@ class QuoteService(DatasetReader):
         await self._ensure_window(
             attempts, "daily", code, market, candidate, lambda: self._bar_fresh(code, candidate, market), request_id
         )
-        latest = self._latest_bar_day(code, candidate)
-        if latest is None:
-            query = Query("daily", code, market, candidate, candidate, latest=True)
-            await self._ensure(
-                attempts, query, lambda: self._latest_bar_day(code, candidate) is not None, request_id,
-                key=("daily_latest", code, candidate),
-            )  # fmt: skip
+        window_start = candidate - self._lookback
+
+        def newest_known() -> bool:
             latest = self._latest_bar_day(code, candidate)
+            in_window = latest is not None and latest >= window_start
+            return in_window or self._covered("daily_latest", code, candidate, market)
+
+        if not newest_known():
+            query = Query("daily", code, market, candidate, candidate, latest=True)
+            await self._ensure(attempts, query, newest_known, request_id, key=("daily_latest", code, candidate))
+        latest = self._latest_bar_day(code, candidate)
         if latest is None:
             raise InvalidArgument(
                 "code",
                 f"no provider has a daily bar for {code} up to {candidate.isoformat()}",
                 "check the code: it may be mistyped, not yet listed, or delisted",
             )
-        return latest
+        return latest, candidate

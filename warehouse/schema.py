@@ -92,7 +92,7 @@ TABLES: tuple[Table, ...] = (
     Table(
         "norm_fina_indicator",
         "merge",
-        ("ts_code", "end_date", "source"),
+        ("ts_code", "end_date", "ann_date", "source"),  # restatements kept: point in time by ann_date
         f"""CREATE TABLE IF NOT EXISTS norm_fina_indicator (
             ts_code VARCHAR, ann_date DATE, end_date DATE, eps {_NUM}, bps {_NUM}, roe {_NUM},
             roa {_NUM}, grossprofit_margin {_NUM}, netprofit_margin {_NUM}, debt_to_assets {_NUM},

@@ -188,7 +188,8 @@ class WarehouseViews:
         where = " AND end_date = ?" if period else ""
         rows = self.store.read(
             ("norm_fina_indicator",),
-            "SELECT * FROM norm_fina_indicator WHERE ts_code = ?" + where + " ORDER BY end_date DESC, fetched_at DESC",
+            f"SELECT * FROM norm_fina_indicator WHERE ts_code = ?{where}"
+            " ORDER BY end_date DESC, ann_date DESC, fetched_at DESC",
             (code, period) if period else (code,),
         )
         if not rows:
@@ -219,6 +220,14 @@ class WarehouseViews:
                 "stale": is_stale(success_at, now, latest_final),
             })  # fmt: skip
         return out
+
+    def severity_counts(self, since: dt.datetime) -> dict[str, int]:
+        """Findings since `since` by severity, counted in the store (not from a capped page of them)."""
+        rows = self.store.read(
+            ("quality_log",), "SELECT severity, count(*) FROM quality_log WHERE logged_at >= ? GROUP BY severity",
+            (since.replace(tzinfo=None),),
+        )  # fmt: skip
+        return {str(severity): int(n) for severity, n in rows}
 
     def logs(self, severity: str | None, since: dt.datetime | None, limit: int) -> list[dict[str, Any]]:
         clauses: list[str] = []

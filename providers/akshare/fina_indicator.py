@@ -41,4 +41,5 @@ def translate_result(payload: Payload, query: Query) -> pd.DataFrame:
         return out
     announced = pd.to_datetime(out["ann_date"].astype(str).str.slice(0, 10), errors="coerce").dt.date
     out = out[(announced >= query.start) & (announced <= query.end)]
-    return out.sort_values(["end_date", "ann_date"], kind="stable").drop_duplicates(["end_date"], keep="last")
+    out = out.sort_values(["end_date", "ann_date"], kind="stable")
+    return out.drop_duplicates(["end_date", "ann_date"], keep="last")

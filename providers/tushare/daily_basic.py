@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from providers.contract import Payload, Query
+from providers.symbols import tushare_date
 from providers.tushare.client import TushareClient, window
 
 DATASET = "daily_basic"
@@ -18,6 +19,8 @@ OPTIONAL = ("dv_ratio", "dv_ttm", "turnover_rate", "ps_ttm")  # absent from olde
 
 
 def translate_query(query: Query) -> dict[str, Any]:
+    if query.latest:  # the newest valuation however old: a long suspension, an upstream behind
+        return {"ts_code": query.code, "end_date": tushare_date(query.end), "limit": 1}
     return window(query)
 
 

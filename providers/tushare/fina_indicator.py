@@ -1,7 +1,8 @@
 """tushare `fina_indicator`: per-report financial indicators, by announcement date.
 
-tushare returns duplicate rows for a period (restatements, re-announcements); the newest
-announcement of each report period wins.
+tushare returns duplicate rows for a period: re-sent rows (same announcement, kept once) and
+restatements (a later `ann_date`), which are kept beside the original so that a question about
+a day before the restatement still gets the figures public then.
 """
 
 from __future__ import annotations
@@ -34,4 +35,4 @@ def translate_result(payload: Payload, query: Query) -> pd.DataFrame:
     if not len(frame):
         return frame
     frame = frame.sort_values(["end_date", "ann_date"], kind="stable")
-    return frame.drop_duplicates(["ts_code", "end_date"], keep="last")
+    return frame.drop_duplicates(["ts_code", "end_date", "ann_date"], keep="last")
