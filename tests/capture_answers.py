@@ -53,15 +53,22 @@ PRICE = [
 FUNDAMENTALS = [  # the 2025 clock last: the later reports it stores must not reach the 2024 answers
     Capture("fundamentals_600519_20240620", "fundamentals", {"code": "600519", "trade_date": "2024-06-20"}),
     Capture("fundamentals_600519_20240619", "fundamentals", {"code": "600519", "trade_date": "2024-06-19"}),
-    Capture("fundamentals_600519_20251023", "fundamentals", {"code": "600519", "trade_date": "20251023"},
-            clock=(2025, 10, 23)),  # fmt: skip
+    Capture(
+        "fundamentals_600519_20251023",
+        "fundamentals",
+        {"code": "600519", "trade_date": "20251023"},
+        clock=(2025, 10, 23),
+    ),
 ]
 WAREHOUSE = [
     Capture("features_600519_20241231", "warehouse_features", {"code": "600519", "date": "2024-12-31"}),
     Capture("features_600519_20240620", "warehouse_features", {"code": "600519", "date": "2024-06-20"}),
     Capture("daily_600519_202406", "warehouse_daily", {"code": "600519", "start": "20240617", "end": "20240621"}),
-    Capture("daily_600519_202406_qfq", "warehouse_daily",
-            {"code": "600519", "start": "20240617", "end": "20240621", "adjust": "qfq"}),  # fmt: skip
+    Capture(
+        "daily_600519_202406_qfq",
+        "warehouse_daily",
+        {"code": "600519", "start": "20240617", "end": "20240621", "adjust": "qfq"},
+    ),
     Capture("daily_000858_202412", "warehouse_daily", {"code": "000858", "start": "20241225", "end": "20241231"}),
     Capture("wfundamentals_600519_20240630", "warehouse_fundamentals", {"code": "600519", "period": "20240630"}),
     Capture("wfundamentals_600519_20230930", "warehouse_fundamentals", {"code": "600519", "period": "20230930"}),
