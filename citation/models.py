@@ -29,6 +29,13 @@ class Attempt(BaseModel):
     detail: str | None = None
 
 
+class Receipt(BaseModel):
+    alg: Literal["Ed25519"]
+    key_id: str = Field(description="Which server key signed: first 16 hex of SHA-256 of the raw public key.")
+    sha256: str = Field(description="Hex SHA-256 of the canonical bytes signed.")
+    signature: str = Field(description="Base64 Ed25519 signature of the canonical bytes.")
+
+
 class Cite(BaseModel):
     kind: Literal["tool"] = "tool"
     tool_call_id: str = Field(description="Unique per tool call; quote it beside every number used.")
@@ -49,6 +56,11 @@ class Cite(BaseModel):
     upstream_sources: list[str] | None = Field(default=None, description="Upstreams the warehouse rows came from.")
     ingested_at: str | None = Field(default=None, description="When the newest row read was fetched (UTC).")
     warnings: list[str] = Field(default_factory=list)
+    receipt: Receipt | None = Field(
+        default=None,
+        description="On an answer's own cite: Ed25519 over the answer's canonical JSON without this field "
+        "(sorted keys, separators , and :, UTF-8). Check it with GET /receipts/public-key.",
+    )
 
 
 class PriceEnvelope(BaseModel):
@@ -101,6 +113,7 @@ class Pong(BaseModel):
     ok: bool
     served_by: str
     server_time: str
+    cite: Cite
 
 
 class TableAnswer(BaseModel):

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import anyio.to_thread
 from sqlalchemy.engine import Engine
 
+from citation.receipts import Signer
 from ops import __version__
 from ops.metrics import Metrics
 from ops.settings import Settings
@@ -28,6 +29,7 @@ from warehouse.calendar import TradingCalendar
 from warehouse.curate import Curator
 from warehouse.fundamentals import FundamentalsService
 from warehouse.ingest import Ingestor
+from warehouse.ledger import Ledger
 from warehouse.loader import SingleFlight
 from warehouse.market_clock import Clock, MarketClock, parse_hhmm, system_clock
 from warehouse.quotes import QuoteService
@@ -71,6 +73,8 @@ class Runtime:
     provisioner: Provisioner
     usage: Usage
     search: WebSearch
+    ledger: Ledger
+    signer: Signer
     started_at: dt.datetime
 
     @classmethod
@@ -108,6 +112,8 @@ class Runtime:
             provisioner=Provisioner(accounts, settings),
             usage=Usage(accounts),
             search=WebSearch(settings, metrics, market.now),
+            ledger=Ledger(store, settings.ledger_retention_days),
+            signer=Signer.from_file(settings.receipt_key_path),
             started_at=dt.datetime.now(dt.UTC),
         )
 
@@ -120,4 +126,5 @@ class Runtime:
         self.composer.close()
         if self.replica is not None:
             self.replica.close()
+        self.ledger.flush()  # the answers of the last moments
         self.store.close()

@@ -24,9 +24,9 @@ from pydantic import BaseModel, Field
 
 from citation.attempts import Attempts
 from citation.models import SearchAnswer, SearchCite, SearchResult, UnresponsiveEngine
+from mcp_server.answering import READ_ONLY, answer, iso, make_cite
 from mcp_server.errors import ToolFailure
 from mcp_server.runtime import SERVED_BY, Runtime
-from mcp_server.tools import READ_ONLY, _answer, _cite, _iso
 from providers.errors import AllProvidersFailed, ProviderError, RateLimited
 from providers.symbols import InvalidArgument, parse_date
 from providers.web_search import DATASET, Found, SearchNotConfigured, WebSearch, parse_published
@@ -116,7 +116,16 @@ def register(server: object, rt: Runtime) -> None:
                     await anyio.to_thread.run_sync(_store, rt, key, found)
             return _build(rt, found, words, day, max_results, cached, tool_call_id, attempts)
 
-        return await _answer(rt, "search", body)
+        return await answer(
+            rt,
+            "search",
+            body,
+            query=query,
+            since=since,
+            max_results=max_results,
+            language=language,
+            categories=categories,
+        )
 
     add_tool(search, annotations=READ_ONLY)
 
@@ -167,7 +176,7 @@ def _build(
     tool_call_id: str, attempts: Attempts,
 ) -> SearchAnswer:  # fmt: skip
     cutoff = dt.datetime.combine(day, dt.time(0), SHANGHAI) if day else None
-    fetched = _iso(found.fetched_at)
+    fetched = iso(found.fetched_at)
     results: list[SearchResult] = []
     dropped = 0
     for hit in found.hits:
@@ -212,5 +221,5 @@ def _build(
         dropped_before_since=dropped,
         unresponsive_engines=[UnresponsiveEngine(engine=e, reason=r) for e, r in found.unresponsive],
         cached=cached,
-        cite=_cite(tool_call_id, found.fetched_at, attempts, source=found.provider, warnings=warnings),
+        cite=make_cite(tool_call_id, found.fetched_at, attempts, source=found.provider, warnings=warnings),
     )

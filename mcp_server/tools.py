@@ -5,104 +5,26 @@ categorized error; nothing a caller sends can crash the server.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import secrets
-import time
-from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-import structlog
-from mcp.server.auth.middleware.auth_context import get_access_token
-from mcp_types import CallToolResult, TextContent, ToolAnnotations
+from mcp_types import CallToolResult
 from pydantic import BaseModel, Field
 
 from citation.attempts import Attempts
-from citation.models import Attempt, Cite, Claim, FundamentalsAnswer, Pong, PriceEnvelope, Units
-from mcp_server.errors import from_exception
+from citation.models import Claim, FundamentalsAnswer, Pong, PriceEnvelope, Units
+from mcp_server.answering import READ_ONLY, a_share, answer, iso, make_cite, number, text
 from mcp_server.runtime import SERVED_BY, Runtime
 from providers.errors import ProviderError
 from providers.models import INDICATOR_UNITS, VALUATION_UNITS
-from providers.symbols import InvalidArgument, Symbol, parse_code, parse_date
-from provisioning.usage import Call
+from providers.symbols import InvalidArgument, parse_code, parse_date
 from warehouse.fundamentals import period_kind
 from warehouse.quotes import Quote
-
-log = structlog.get_logger("mcp_server.tools")
-READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
-
-
-def _iso(when: dt.datetime) -> str:
-    return when.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-
-
-def _text(value: str | int | None) -> str | None:
-    """Clients that parse `key=value` as JSON (the MCP Inspector CLI) send 600519 and 20240620 as numbers."""
-    return f"{value:06d}" if isinstance(value, int) else value
-
-
-def _a_share(code: str | int) -> Symbol:
-    symbol = parse_code(_text(code) or "")
-    if symbol.market != "cn":
-        raise InvalidArgument(
-            "code",
-            f"{symbol.code} is not an A-share code; fundamentals cover A-shares only",
-            "ask for an A-share code such as 600519 or 000858.SZ, or use `price` for global tickers",
-        )
-    return symbol
-
-
-def _number(value: float | None) -> float | None:
-    """NaN (a gap in a pandas-typed column) is no number: null."""
-    return None if value is None or value != value else float(value)
 
 
 def _units(quote: Quote) -> Units:
     if quote.market == "cn":
         return Units()
     return Units(price=quote.bar.currency, volume="shares", amount=None, share_count=None, market_cap=None)
-
-
-async def _answer(rt: Runtime, tool: str, body: Callable[[str, Attempts], Awaitable[BaseModel]]) -> CallToolResult:
-    """Run a tool body with a fresh tool_call_id, timing, metrics and the error envelope."""
-    tool_call_id = "tc_" + secrets.token_hex(8)
-    attempts = Attempts()
-    started = time.perf_counter()
-    with structlog.contextvars.bound_contextvars(tool=tool, tool_call_id=tool_call_id):
-        try:
-            model = await body(tool_call_id, attempts)
-        except Exception as exc:  # every failure becomes an answer, never a crash
-            failure = from_exception(exc, attempts.log)
-            if failure.category == "UNKNOWN":
-                log.exception("tool_crashed")
-            else:
-                log.info("tool_failed", category=failure.category, reason=failure.message)
-            _account(rt, tool, failure.category, attempts, started)
-            return failure.result(tool_call_id)
-        structured = model.model_dump(mode="json")
-        _account(rt, tool, "ok", attempts, started)
-        text = json.dumps(structured, ensure_ascii=False)
-        return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured)
-
-
-def _account(rt: Runtime, tool: str, outcome: str, attempts: Attempts, started: float) -> None:
-    """Metrics, and a usage_log row for the key's user (calls over HTTP; stdio has no user)."""
-    seconds = time.perf_counter() - started
-    rt.metrics.tool_call(tool, outcome, seconds)
-    caller = get_access_token()
-    if caller is not None:
-        upstream = sum(1 for entry in attempts.log if entry["provider"] != "warehouse")
-        rt.usage.add(Call(caller.client_id, tool, dt.datetime.now(dt.UTC), outcome, upstream, seconds * 1000))
-
-
-def _cite(tool_call_id: str, fetched_at: dt.datetime, attempts: Attempts, **extra: object) -> Cite:
-    return Cite(
-        tool_call_id=tool_call_id,
-        fetched_at=_iso(fetched_at),
-        source_chain=attempts.chain,
-        served_by=SERVED_BY,
-        attempts=[Attempt(**a) for a in attempts.log],
-        **extra,  # type: ignore[arg-type]
-    )
 
 
 def envelope(rt: Runtime, quote: Quote, tool_call_id: str) -> PriceEnvelope:
@@ -124,13 +46,13 @@ def envelope(rt: Runtime, quote: Quote, tool_call_id: str) -> PriceEnvelope:
         amount=None if bar.amount is None or bar.amount != bar.amount else bar.amount,
         adj_factor=factor,
         adj_factor_latest=latest,
-        as_of=_iso(quote.fetched_at),
+        as_of=iso(quote.fetched_at),
         freshness_seconds=max(0, int((now - quote.fetched_at).total_seconds())),
         source=quote.source,
         source_chain=quote.attempts.chain,
         market_state=quote.market_state,  # type: ignore[arg-type]
         units=_units(quote),
-        cite=_cite(
+        cite=make_cite(
             tool_call_id,
             quote.fetched_at,
             quote.attempts,
@@ -164,12 +86,12 @@ def register(server: object, rt: Runtime) -> None:
         global tickers: their currency and shares). Quote `cite.tool_call_id` beside every number."""
 
         async def body(tool_call_id: str, attempts: Attempts) -> BaseModel:
-            symbol = parse_code(_text(code) or "")
+            symbol = parse_code(text(code) or "")
             day = parse_date(str(trade_date), "trade_date", today=rt.clock.today()) if trade_date else None
             quote = await rt.quotes.quote(symbol.code, symbol.market, day, attempts, tool_call_id)
             return envelope(rt, quote, tool_call_id)
 
-        return await _answer(rt, "price", body)
+        return await answer(rt, "price", body, code=code, trade_date=trade_date)
 
     async def fundamentals(
         code: Annotated[str | int, Field(description="A-share code: 600519, 600519.SH, sh600519 or 600519.SS")],
@@ -186,7 +108,7 @@ def register(server: object, rt: Runtime) -> None:
         {metric, value, unit, period_or_date, cite}. One call answers "what is 600519's P/E"."""
 
         async def body(tool_call_id: str, attempts: Attempts) -> BaseModel:
-            symbol = _a_share(code)
+            symbol = a_share(code)
             today = rt.clock.today()
             day = parse_date(str(trade_date), "trade_date", today=today) if trade_date else None
             end = parse_date(str(period), "period", today=today) if period else None
@@ -206,9 +128,9 @@ def register(server: object, rt: Runtime) -> None:
             else:
                 warnings.extend(valuation.warnings)
                 newest.append(valuation.fetched_at)
-                cite = _cite(tool_call_id, valuation.fetched_at, attempts, source=valuation.source)
+                cite = make_cite(tool_call_id, valuation.fetched_at, attempts, source=valuation.source)
                 when = valuation.value.trade_date.isoformat()
-                claims += [Claim(metric=m, value=_number(getattr(valuation.value, m)), unit=u, period_or_date=when,
+                claims += [Claim(metric=m, value=number(getattr(valuation.value, m)), unit=u, period_or_date=when,
                                  cite=cite) for m, u in VALUATION_UNITS.items()]  # fmt: skip
             try:
                 reports = await rt.fundamentals.indicators(symbol.code, end, day, attempts, tool_call_id)
@@ -222,29 +144,30 @@ def register(server: object, rt: Runtime) -> None:
                 warnings.append(f"financial indicators unavailable ({type(exc).__name__}: {exc})")
             else:
                 newest.append(reports.fetched_at)
-                cite = _cite(tool_call_id, reports.fetched_at, attempts, source=reports.source)
+                cite = make_cite(tool_call_id, reports.fetched_at, attempts, source=reports.source)
                 report = reports.value
                 period_end, announced = report.end_date.isoformat(), report.ann_date
                 claims += [
-                    Claim(metric=m, value=_number(getattr(report, m)), unit=u, period_or_date=period_end,
+                    Claim(metric=m, value=number(getattr(report, m)), unit=u, period_or_date=period_end,
                           period=period_end, period_kind=period_kind(report.end_date),  # type: ignore[arg-type]
                           ann_date=announced.isoformat() if announced else None, cite=cite)
                     for m, u in INDICATOR_UNITS.items()
                 ]  # fmt: skip
             if not claims:
                 raise next((f for f in failures if isinstance(f, ProviderError)), failures[0])
-            cite = _cite(tool_call_id, max(newest), attempts, warnings=warnings)
+            cite = make_cite(tool_call_id, max(newest), attempts, warnings=warnings)
             return FundamentalsAnswer(ts_code=symbol.code, claims=claims, cite=cite)
 
-        return await _answer(rt, "fundamentals", body)
+        return await answer(rt, "fundamentals", body, code=code, period=period, trade_date=trade_date)
 
     async def ping() -> Annotated[CallToolResult, Pong]:
         """Check the connection to Twilight Drive; touches no data and costs nothing."""
 
-        async def body(_tool_call_id: str, _attempts: Attempts) -> BaseModel:
-            return Pong(ok=True, served_by=SERVED_BY, server_time=_iso(dt.datetime.now(dt.UTC)))
+        async def body(tool_call_id: str, attempts: Attempts) -> BaseModel:
+            now = dt.datetime.now(dt.UTC)
+            return Pong(ok=True, served_by=SERVED_BY, server_time=iso(now), cite=make_cite(tool_call_id, now, attempts))
 
-        return await _answer(rt, "ping", body)
+        return await answer(rt, "ping", body)
 
     for fn in (price, fundamentals, ping):
         add_tool(fn, annotations=READ_ONLY)

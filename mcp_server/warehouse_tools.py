@@ -24,8 +24,8 @@ from citation.models import (
     Units,
     WarehouseFundamentalsAnswer,
 )
+from mcp_server.answering import READ_ONLY, a_share, answer, iso, make_cite, number, text
 from mcp_server.runtime import Runtime
-from mcp_server.tools import READ_ONLY, _a_share, _answer, _cite, _iso, _number, _text
 from providers.models import INDICATOR_UNITS
 from providers.symbols import InvalidArgument, parse_code, parse_date
 from warehouse.fundamentals import period_kind
@@ -66,9 +66,9 @@ def register(server: object, rt: Runtime) -> None:
         rows per call. Answers from what was ingested; costs no upstream call."""
 
         async def body(tool_call_id: str, attempts: Attempts) -> BaseModel:
-            symbol = parse_code(_text(code) or "")
-            first = parse_date(str(_text(start)), "start", today=_today(rt))
-            last = parse_date(str(_text(end)), "end", today=_today(rt)) if end else _today(rt)
+            symbol = parse_code(text(code) or "")
+            first = parse_date(str(text(start)), "start", today=_today(rt))
+            last = parse_date(str(text(end)), "end", today=_today(rt)) if end else _today(rt)
             if first > last:
                 raise InvalidArgument("start", f"start {first} is after end {last}", "swap them")
             table = await rt.run_read(views.daily, symbol.code, first, last, layer, adjust)
@@ -76,13 +76,13 @@ def register(server: object, rt: Runtime) -> None:
             units = Units() if symbol.market == "cn" else Units(price="native", volume="shares", amount=None,
                                                                   share_count=None, market_cap=None)  # fmt: skip
             ingested = utc_aware(table.ingested_at) if table.ingested_at else rt.clock.now()
-            cite = _cite(tool_call_id, ingested, attempts, layer=layer, upstream_sources=table.sources,
-                         ingested_at=_iso(ingested), warnings=table.notes)  # fmt: skip
+            cite = make_cite(tool_call_id, ingested, attempts, layer=layer, upstream_sources=table.sources,
+                         ingested_at=iso(ingested), warnings=table.notes)  # fmt: skip
             return TableAnswer(ts_code=symbol.code, layer=layer, adjust=adjust, columns=table.columns,
                                rows=table.rows, row_count=len(table.rows), units=units, notes=table.notes,
                                cite=cite)  # fmt: skip
 
-        return await _answer(rt, "warehouse_daily", body)
+        return await answer(rt, "warehouse_daily", body, code=code, start=start, end=end, layer=layer, adjust=adjust)
 
     async def warehouse_features(
         code: Annotated[str | int, Field(description="A-share code")],
@@ -95,17 +95,17 @@ def register(server: object, rt: Runtime) -> None:
         3-year PE bands. Definitions are in the answer."""
 
         async def body(tool_call_id: str, attempts: Attempts) -> BaseModel:
-            symbol = _a_share(code)
-            day = parse_date(str(_text(date)), "date", today=_today(rt)) if date else None
+            symbol = a_share(code)
+            day = parse_date(str(text(date)), "date", today=_today(rt)) if date else None
             found, features, computed, base = await rt.run_read(views.features, symbol.code, day)
             attempts.add("warehouse", "features", "hit")
             warnings = [] if day is None or found == day else [f"no features on {day}; these are of {found}"]
-            cite = _cite(tool_call_id, utc_aware(computed), attempts, layer="feature", upstream_sources=None,
-                         ingested_at=_iso(utc_aware(computed)), warnings=warnings)  # fmt: skip
+            cite = make_cite(tool_call_id, utc_aware(computed), attempts, layer="feature", upstream_sources=None,
+                         ingested_at=iso(utc_aware(computed)), warnings=warnings)  # fmt: skip
             return FeaturesAnswer(ts_code=symbol.code, trade_date=found.isoformat(), features=features,
                                   definitions={**DEFINITIONS, "adj_base": str(base)}, cite=cite)  # fmt: skip
 
-        return await _answer(rt, "warehouse_features", body)
+        return await answer(rt, "warehouse_features", body, code=code, date=date)
 
     async def warehouse_fundamentals(
         code: Annotated[str | int, Field(description="A-share code")],
@@ -117,16 +117,16 @@ def register(server: object, rt: Runtime) -> None:
         debt ratio, growth), as cited claims. Answers from what was ingested; no upstream call."""
 
         async def body(tool_call_id: str, attempts: Attempts) -> BaseModel:
-            symbol = _a_share(code)
-            end = parse_date(str(_text(period)), "period", today=_today(rt)) if period else None
+            symbol = a_share(code)
+            end = parse_date(str(text(period)), "period", today=_today(rt)) if period else None
             rows = await rt.run_read(views.reports, symbol.code, end)
             attempts.add("warehouse", "fina_indicator", "hit")
             _, announced, end_date, *values, source, fetched = rows[0]
             when = utc_aware(fetched)
-            cite = _cite(tool_call_id, when, attempts, layer="normalized", upstream_sources=[source],
-                         ingested_at=_iso(when), source=source)  # fmt: skip
+            cite = make_cite(tool_call_id, when, attempts, layer="normalized", upstream_sources=[source],
+                         ingested_at=iso(when), source=source)  # fmt: skip
             claims = [
-                Claim(metric=m, value=_number(v), unit=u, period_or_date=end_date.isoformat(),
+                Claim(metric=m, value=number(v), unit=u, period_or_date=end_date.isoformat(),
                       period=end_date.isoformat(), period_kind=period_kind(end_date),  # type: ignore[arg-type]
                       ann_date=announced.isoformat() if announced else None, cite=cite)
                 for (m, u), v in zip(INDICATOR_UNITS.items(), values, strict=True)
@@ -134,7 +134,7 @@ def register(server: object, rt: Runtime) -> None:
             return WarehouseFundamentalsAnswer(ts_code=symbol.code, period=end_date.isoformat(), claims=claims,
                                                cite=cite)  # fmt: skip
 
-        return await _answer(rt, "warehouse_fundamentals", body)
+        return await answer(rt, "warehouse_fundamentals", body, code=code, period=period)
 
     async def quality_status() -> Annotated[CallToolResult, QualityStatusAnswer]:
         """Per upstream source and dataset: last success, last failure, rows today, and whether it is
@@ -149,11 +149,11 @@ def register(server: object, rt: Runtime) -> None:
             found = await rt.run_read(views.severity_counts, day_ago)
             counts = {s: found.get(s, 0) for s in SEVERITIES}
             attempts.add("warehouse", "quality", "hit")
-            cite = _cite(tool_call_id, now, attempts, layer="quality")
+            cite = make_cite(tool_call_id, now, attempts, layer="quality")
             return QualityStatusAnswer(sources=[SourceStatus(**s) for s in sources], findings_last_24h=counts,
                                        latest_findings=recent, cite=cite)  # fmt: skip
 
-        return await _answer(rt, "quality_status", body)
+        return await answer(rt, "quality_status", body)
 
     async def quality_logs(
         severity: Annotated[Literal["info", "warning", "error"] | None, Field(description="Only this severity")] = None,
@@ -168,14 +168,14 @@ def register(server: object, rt: Runtime) -> None:
                 raise InvalidArgument("limit", f"limit {limit} is outside 1..{LOG_LIMIT}", "ask for 1 to 500 entries")
             start = None
             if since:
-                day = parse_date(str(_text(since)), "since", today=_today(rt))
+                day = parse_date(str(text(since)), "since", today=_today(rt))
                 start = rt.clock.at(day, dt.time(0))
             entries: list[dict[str, Any]] = await rt.run_read(views.logs, severity, start, limit)
             attempts.add("warehouse", "quality_log", "hit")
-            return QualityLogsAnswer(entries=entries, cite=_cite(tool_call_id, rt.clock.now(), attempts,
+            return QualityLogsAnswer(entries=entries, cite=make_cite(tool_call_id, rt.clock.now(), attempts,
                                                                   layer="quality"))  # fmt: skip
 
-        return await _answer(rt, "quality_logs", body)
+        return await answer(rt, "quality_logs", body, severity=severity, since=since, limit=limit)
 
     for fn in (warehouse_daily, warehouse_features, warehouse_fundamentals, quality_status, quality_logs):
         add_tool(fn, annotations=READ_ONLY)

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from citation.receipts import ALG
 from mcp_server.rate_limit import KeyRateLimit
 from mcp_server.runtime import Runtime
 from mcp_server.server import build_server
@@ -66,7 +67,7 @@ class RequestContext:
                 await self.app(scope, receive, send_with_id)
             finally:
                 path = scope.get("path", "")
-                label = path if path in ("/mcp", "/healthz", "/metrics") else "other"
+                label = path if path in ("/mcp", "/healthz", "/metrics", "/receipts/public-key") else "other"
                 self.rt.metrics.http_requests.labels(label, str(status)).inc()
                 ms = round((time.perf_counter() - started) * 1000, 2)
                 log.info("http", method=scope.get("method"), path=path, status=status, ms=ms)
@@ -123,6 +124,11 @@ def build_app(rt: Runtime) -> Starlette:
         }
         return JSONResponse(body, status_code=200 if body["ok"] else 503)
 
+    async def public_key(_: Request) -> Response:
+        """What checks a receipt: the public half of the key that signs every answer."""
+        body = {"alg": ALG, "key_id": rt.signer.key_id, "public_key_pem": rt.signer.public_pem()}
+        return JSONResponse(body, headers={"Cache-Control": "public, max-age=300"})
+
     async def metrics(_: Request) -> Response:
         return Response(rt.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
@@ -141,6 +147,7 @@ def build_app(rt: Runtime) -> Starlette:
         routes=[
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
             Route("/metrics", metrics, methods=["GET"]),
+            Route("/receipts/public-key", public_key, methods=["GET"]),
             wechatpay_route(rt.settings, rt.accounts, provision),
             Mount("/", app=KeyRateLimit(NoGetStream(mcp_app), rt.tokens)),
         ],

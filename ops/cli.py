@@ -154,6 +154,11 @@ class _ProgressBar:
 
 
 def _summary(job: dict[str, Any], result: dict[str, Any]) -> str:
+    if job["job"] == "ledger_show":
+        head = (f"{result['tool_call_id']}  {result['tool']}  by {result['caller']}  at {result['recorded_at']}"
+                f"  ({result['server_version']})")  # fmt: skip
+        arguments = json.dumps(result["arguments"], ensure_ascii=False)
+        return "\n".join([head, f"arguments: {arguments}", json.dumps(result["answer"], indent=2, ensure_ascii=False)])
     if job["job"] == "stats":
         lines = [f"{result['path']}: {result['bytes'] / 1e6:.1f} MB"]
         for layer, info in result["layers"].items():
@@ -228,6 +233,12 @@ def parser() -> argparse.ArgumentParser:
     snapshot.add_argument("path")
     snapshot.add_argument("--json", action="store_true")
 
+    ledger = commands.add_parser("ledger", help="the ledger of answers (what replies are verified against)")
+    ledger_commands = ledger.add_subparsers(dest="ledger_command", required=True)
+    show = ledger_commands.add_parser("show", help="one answer as served: caller, tool, arguments, answer, time")
+    show.add_argument("id", metavar="ID", help="its cite.tool_call_id (tc_...)")
+    show.add_argument("--json", action="store_true")
+
     accounts_cli.add_parsers(commands)
     profiles_cli.add_parsers(commands)
     return root
@@ -247,6 +258,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         job.update({k: getattr(args, k, None) for k in ("date", "start", "end", "codes")})
     elif args.command == "quality":
         job = {"job": "quality", "date": args.date}
+    elif args.command == "ledger":
+        job = {"job": "ledger_show", "id": args.id}
     elif args.warehouse_command == "stats":
         job = {"job": "stats"}
     else:

@@ -40,7 +40,8 @@ if TYPE_CHECKING:  # a CLI job that goes to the server need not import the whole
 Event = Callable[[dict[str, Any]], None]
 log = structlog.get_logger("ops.control")
 USAGE_EVERY = 2.0  # seconds between usage_log writes
-JOBS = ("daily", "backfill", "quality", "stats", "snapshot", "macro")
+PRUNE_EVERY = 24 * 3600.0  # seconds between ledger retention passes (and one at start)
+JOBS = ("daily", "backfill", "quality", "stats", "snapshot", "macro", "ledger_show", "verify")
 
 
 def lock_path(home: Path) -> Path:
@@ -113,7 +114,19 @@ async def run_job(rt: Runtime, job: dict[str, Any], progress: Event) -> dict[str
         return await anyio.to_thread.run_sync(rt.store.stats)
     if kind == "snapshot":
         return await anyio.to_thread.run_sync(rt.store.snapshot, Path(str(job.get("path"))))
+    if kind == "ledger_show":
+        return await anyio.to_thread.run_sync(_ledger_entry, rt, str(job.get("id") or ""))
     raise InvalidArgument("job", f"unknown job {kind!r}", f"use one of {', '.join(JOBS)}")
+
+
+def _ledger_entry(rt: Runtime, tool_call_id: str) -> dict[str, Any]:
+    found = rt.ledger.entries([tool_call_id], None)
+    if tool_call_id not in found:
+        raise InvalidArgument(
+            "ID", f"no answer {tool_call_id!r} in the ledger", "give a cite.tool_call_id (tc_ and 16 hex) the server"
+            f" answered within the last {rt.settings.ledger_retention_days} days (TWILIGHT_LEDGER_RETENTION_DAYS)",
+        )  # fmt: skip
+    return found[tool_call_id].as_dict()
 
 
 # -- the server side ------------------------------------------------------------------------
@@ -179,6 +192,7 @@ async def background(rt: Runtime) -> AsyncIterator[list[dict[str, str | None]]]:
     async with anyio.create_task_group() as tg:
         tg.start_soon(serve_control, rt)
         tg.start_soon(write_usage, rt)
+        tg.start_soon(write_ledger, rt)
         if rt.settings.profile_runner == "process":
             tg.start_soon(supervise_profiles, rt)
         if scheduler is not None:
@@ -194,6 +208,10 @@ async def background(rt: Runtime) -> AsyncIterator[list[dict[str, str | None]]]:
         await anyio.to_thread.run_sync(rt.usage.flush)  # the calls of the last seconds
     except Exception:
         log.exception("usage_flush_failed")
+    try:
+        await anyio.to_thread.run_sync(rt.ledger.flush)
+    except Exception:
+        log.exception("ledger_flush_failed")
 
 
 async def supervise_profiles(rt: Runtime) -> None:
@@ -215,6 +233,24 @@ async def write_usage(rt: Runtime) -> None:
             await anyio.to_thread.run_sync(rt.usage.flush)
         except Exception:  # the accounts database may be briefly away; the rows wait for the next turn
             log.exception("usage_flush_failed")
+
+
+async def write_ledger(rt: Runtime) -> None:
+    """Buffered answers to the ledger every FLUSH_EVERY seconds; entries past retention pruned daily."""
+    from warehouse.ledger import FLUSH_EVERY
+
+    pruned_at = 0.0
+    while True:
+        await anyio.sleep(FLUSH_EVERY)
+        try:
+            await anyio.to_thread.run_sync(rt.ledger.flush)
+            if anyio.current_time() - pruned_at >= PRUNE_EVERY:
+                pruned_at = anyio.current_time()
+                gone = await anyio.to_thread.run_sync(rt.ledger.prune, rt.clock.now())
+                if gone:
+                    log.info("ledger_pruned", entries=gone, retention_days=rt.settings.ledger_retention_days)
+        except Exception:  # the warehouse may be busy; the entries wait for the next turn
+            log.exception("ledger_flush_failed")
 
 
 # -- the CLI side ---------------------------------------------------------------------------

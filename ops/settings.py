@@ -156,6 +156,19 @@ class Settings(BaseSettings):
     hermes_image: str = Field(
         default="nousresearch/hermes-agent:latest", description="Image of the docker runner's services."
     )
+    receipt_key_file: Path | None = Field(
+        default=None,
+        description="Ed25519 private key (PEM, PKCS#8) that signs every answer's cite.receipt; default "
+        "TWILIGHT_HOME/receipts/ed25519.pem, made (mode 0600) on first start.",
+    )
+    ledger_retention_days: int = Field(
+        default=400, ge=1, description="Days an answer stays in the ledger (what replies are verified against)."
+    )
+    ledger_enabled: bool = Field(
+        default=True,
+        description="Record every answer in the ledger. Off only to measure its cost (bench/): verify_answer "
+        "then finds no citation.",
+    )
     schedule: bool = Field(default=True, description="Run the ingestion scheduler inside `twilight serve`.")
     ingest_daily_at: str = Field(
         default="18:30", description="Whole-market ingestion after the close, Mon-Fri, HH:MM Asia/Shanghai."
@@ -170,6 +183,10 @@ class Settings(BaseSettings):
     @cached_property
     def warehouse_path(self) -> Path:
         return self.home / "warehouse.duckdb"
+
+    @cached_property
+    def receipt_key_path(self) -> Path:
+        return self.receipt_key_file or self.home / "receipts" / "ed25519.pem"
 
     @cached_property
     def hermes_home(self) -> Path:

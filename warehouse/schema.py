@@ -8,6 +8,7 @@ curated (cur_daily): one row per code and day: the preferred source's raw bar an
 feature (feat_daily): derived per code and day from curated and valuation rows.
 quality: quality_log (findings, append-only), source_freshness (per source and dataset, merge),
   quarantine (rows rejected by validation with the reason, never loaded elsewhere; append-only).
+ledger: answer_ledger, every tool answer as served, by tool_call_id (append-only, pruned by age).
 Timestamps are naive UTC (TIMESTAMP), so that reads need no time-zone package.
 
 Rows are kept in (ts_code, trade_date) order by the loader; there are no composite primary
@@ -183,6 +184,18 @@ TABLES: tuple[Table, ...] = (
         "quality",
         "last_success",
     ),
+    # Every successful tool answer under its tool_call_id, as served (receipt included): what a
+    # reply is verified against. Append-only; rows older than the retention are pruned.
+    Table(
+        "answer_ledger",
+        "append",
+        (),
+        """CREATE TABLE IF NOT EXISTS answer_ledger (
+            tool_call_id VARCHAR, caller VARCHAR, tool VARCHAR, arguments JSON, answer JSON,
+            recorded_at TIMESTAMP, server_version VARCHAR)""",
+        "ledger",
+        "recorded_at",
+    ),
     Table(
         "quarantine",
         "append",
@@ -202,4 +215,4 @@ MIGRATIONS = (
     "UPDATE norm_daily SET currency = 'CNY' WHERE currency IS NULL AND regexp_matches(ts_code, '[.](SH|SZ|BJ)$')",
     "ALTER TABLE quality_log ADD COLUMN IF NOT EXISTS message VARCHAR",
 )
-LAYERS = ("raw", "normalized", "curated", "feature", "quality")
+LAYERS = ("raw", "normalized", "curated", "feature", "quality", "ledger")

@@ -1,0 +1,109 @@
+"""What every tool answer goes through: a fresh tool_call_id, the error envelope, metrics and
+usage, the signed receipt, and the ledger entry a reply is later verified against.
+
+Tools differ in their bodies only; keeping the rest here keeps "every answer is cited, signed
+and recorded" true for a tool added tomorrow.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+
+import structlog
+from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp_types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import BaseModel
+
+from citation.attempts import Attempts
+from citation.models import Attempt, Cite
+from mcp_server.errors import from_exception
+from mcp_server.runtime import SERVED_BY, Runtime
+from ops import __version__
+from providers.symbols import InvalidArgument, Symbol, parse_code
+from provisioning.usage import Call
+from warehouse.ledger import LOCAL_OPERATOR, Entry, caller_of_user
+
+log = structlog.get_logger("mcp_server.answering")
+READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
+Body = Callable[[str, Attempts], Awaitable[BaseModel]]
+
+
+def iso(when: dt.datetime) -> str:
+    return when.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def text(value: str | int | None) -> str | None:
+    """Clients that parse `key=value` as JSON (the MCP Inspector CLI) send 600519 and 20240620 as numbers."""
+    return f"{value:06d}" if isinstance(value, int) else value
+
+
+def a_share(code: str | int) -> Symbol:
+    symbol = parse_code(text(code) or "")
+    if symbol.market != "cn":
+        raise InvalidArgument(
+            "code",
+            f"{symbol.code} is not an A-share code; this tool covers A-shares only",
+            "ask for an A-share code such as 600519 or 000858.SZ, or use `price` for global tickers",
+        )
+    return symbol
+
+
+def number(value: float | None) -> float | None:
+    """NaN (a gap in a pandas-typed column) is no number: null."""
+    return None if value is None or value != value else float(value)
+
+
+def make_cite(tool_call_id: str, fetched_at: dt.datetime, attempts: Attempts, **extra: object) -> Cite:
+    return Cite(
+        tool_call_id=tool_call_id,
+        fetched_at=iso(fetched_at),
+        source_chain=attempts.chain,
+        served_by=SERVED_BY,
+        attempts=[Attempt(**a) for a in attempts.log],
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def caller() -> str:
+    """Who is asking, as the ledger names them: a key's user over HTTP, else the local operator."""
+    token = get_access_token()
+    return caller_of_user(token.client_id) if token is not None else LOCAL_OPERATOR
+
+
+async def answer(rt: Runtime, tool: str, body: Body, **arguments: object) -> CallToolResult:
+    """Run a tool body under a fresh tool_call_id; sign and record what it answers."""
+    tool_call_id = "tc_" + secrets.token_hex(8)
+    attempts = Attempts()
+    started = time.perf_counter()
+    with structlog.contextvars.bound_contextvars(tool=tool, tool_call_id=tool_call_id):
+        try:
+            model = await body(tool_call_id, attempts)
+        except Exception as exc:  # every failure becomes an answer, never a crash
+            failure = from_exception(exc, attempts.log)
+            if failure.category == "UNKNOWN":
+                log.exception("tool_crashed")
+            else:
+                log.info("tool_failed", category=failure.category, reason=failure.message)
+            _account(rt, tool, failure.category, attempts, started)
+            return failure.result(tool_call_id)
+        structured = rt.signer.sign(model.model_dump(mode="json"))
+        if rt.settings.ledger_enabled:
+            given = {k: v for k, v in arguments.items() if v is not None}
+            rt.ledger.record(Entry(tool_call_id, caller(), tool, given, structured, rt.clock.now(), __version__))
+        _account(rt, tool, "ok", attempts, started)
+        body_text = json.dumps(structured, ensure_ascii=False)
+        return CallToolResult(content=[TextContent(type="text", text=body_text)], structured_content=structured)
+
+
+def _account(rt: Runtime, tool: str, outcome: str, attempts: Attempts, started: float) -> None:
+    """Metrics, and a usage_log row for the key's user (calls over HTTP; stdio has no user)."""
+    seconds = time.perf_counter() - started
+    rt.metrics.tool_call(tool, outcome, seconds)
+    token = get_access_token()
+    if token is not None:
+        upstream = sum(1 for entry in attempts.log if entry["provider"] != "warehouse")
+        rt.usage.add(Call(token.client_id, tool, dt.datetime.now(dt.UTC), outcome, upstream, seconds * 1000))
