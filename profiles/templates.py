@@ -19,6 +19,16 @@ A template is a directory holding:
   the caller's pool of that name, the `pick`-th in turn).
 - `.env.example`: the secret names, without values.
 
+Every profile also gets the plugins shipped in `profiles/plugins/` (today `twilight_verify`, which has
+`verify_answer` check each final reply before hermes delivers it): hermes loads plugins only from the
+profile's own `plugins/<name>/`, and only those named in config.yaml's `plugins.enabled`
+(`hermes_cli/plugins.py`), so `apply` copies each folder in and makes sure config.yaml enables it (a
+template without a `plugins` section gets one; one that leaves a shipped plugin out is refused).
+The plugin is code without secrets (it reads the key from `.env` when it runs), so it is committed
+and pushed with the profile: a host that pulls a profile runs it with its check, and an enabled
+plugin whose folder is missing would be skipped by hermes without a word. `install_plugins` brings
+an existing profile's copy up to this release's.
+
 crontab.json is a JSON list of jobs whose keys are keyword arguments of hermes-agent's own
 `cron.jobs.create_job` (hermes-agent 0.19.0, `cron/jobs.py`): the function `hermes cron create`
 (`hermes_cli/cron.py`) and the agent's `cronjob` tool call, which stores the job, with the runtime
@@ -58,6 +68,9 @@ import yaml
 from provisioning.profile_files import read_env, write_atomically
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+PLUGINS_DIR = Path(__file__).resolve().parent / "plugins"
+PLUGINS = ("twilight_verify",)  # folders of PLUGINS_DIR every profile gets, enabled
+PLUGIN_FILES = ("plugin.yaml", "*.py")  # what a plugin folder ships (no bytecode)
 
 CONFIG_TEMPLATE = "config.yaml.template"
 CRONTAB = "crontab.json"
@@ -126,6 +139,9 @@ cron/output/
 cron/jobs.json
 cron/.jobs.lock
 cron/ticker_*
+# Bytecode Python writes beside the plugins when hermes imports them.
+__pycache__/
+*.pyc
 # The agent's scratch files; only its rules are part of the profile.
 workspace/*
 !workspace/AGENTS.md
@@ -409,8 +425,51 @@ def _render_template(template: Path, values: Mapping[str, str]) -> tuple[dict[st
             used |= placeholders(text)
     if CRONTAB in files:
         validate_jobs(json.loads(files[CRONTAB]), source=f"{template.name}/{CRONTAB}")
+    files["config.yaml"] = enable_plugins(files["config.yaml"], source=f"{template.name}/{CONFIG_TEMPLATE}")
     files.update({out: (template / name).read_text() for name, out in COPIED.items() if (template / name).exists()})
+    files.update(plugin_files())
     return files, used
+
+
+# -- plugins -----------------------------------------------------------------------------------
+def plugin_files() -> dict[str, str]:
+    """The shipped plugins as profile files: `plugins/<name>/<file>` -> text."""
+    files = {}
+    for name in PLUGINS:
+        folder = PLUGINS_DIR / name
+        if not (folder / "plugin.yaml").is_file():
+            raise TemplateError(f"{folder} has no plugin.yaml: this installation of twilight-drive is incomplete")
+        for path in sorted({p for pattern in PLUGIN_FILES for p in folder.glob(pattern) if p.is_file()}):
+            files[f"plugins/{name}/{path.name}"] = path.read_text()
+    return files
+
+
+def install_plugins(home: Path) -> list[str]:
+    """Bring an existing profile's copy of the shipped plugins up to this release's; the files that
+    changed. Enabling them is config.yaml's business (`enable_plugins`)."""
+    if not (home / "config.yaml").is_file():
+        raise TemplateError(f"{home} is not a profile: it has no config.yaml")
+    return [relative for relative, text in plugin_files().items() if write_atomically(home / relative, text)]
+
+
+def enable_plugins(config: str, *, source: str) -> str:
+    """config.yaml's text with every shipped plugin in `plugins.enabled`: a `plugins` section is added
+    when there is none; one that leaves a shipped plugin out (or disables it) is refused, since a
+    profile without its checks must be an operator's visible decision, not a template's accident."""
+    section = (yaml.safe_load(config) or {}).get("plugins")
+    if section is None:
+        listed = "".join(f"  - {name}\n" for name in PLUGINS)
+        comment = "# Twilight Drive's plugins (profiles/plugins/): hermes loads only those listed.\n"
+        config = config.rstrip("\n") + f"\n{comment}plugins:\n  enabled:\n{listed}"
+        section = yaml.safe_load(config)["plugins"]
+    enabled = section.get("enabled") if isinstance(section, dict) else None
+    disabled = section.get("disabled") if isinstance(section, dict) else None
+    left_out = [name for name in PLUGINS if not isinstance(enabled, list) or name not in enabled
+                or (isinstance(disabled, list) and name in disabled)]  # fmt: skip
+    if left_out:
+        raise TemplateError(f"{source}: its plugins section must list {', '.join(left_out)} in plugins.enabled"
+                            " (and not in plugins.disabled); every profile runs them")  # fmt: skip
+    return config
 
 
 def _write_tree(home: Path, files: Mapping[str, str], *, env: Mapping[str, str] | None = None) -> None:

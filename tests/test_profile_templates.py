@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import compileall
 import json
 import os
+import re
+import shutil
 import stat
 import subprocess
 from pathlib import Path
@@ -13,9 +16,13 @@ import pytest
 import yaml
 
 from profiles import templates
+from profiles.registry import Registry
 from profiles.templates import TEMPLATES_DIR, TemplateError, apply, create_from, list_templates, render_text
 from provisioning.profile_files import read_env
 
+PLUGIN = templates.PLUGINS_DIR / "twilight_verify"
+TOOLS = ("price", "fundamentals", "warehouse_daily", "warehouse_features", "warehouse_fundamentals", "quality_status",
+         "quality_logs", "search", "ping", "verify_answer")  # fmt: skip
 SHIPPED = {"template-stock-research-pro": 2, "template-stock-research-lite": 1, "template-crypto": 1}
 PLACEHOLDERS = {"PROFILE_NAME", "MCP_URL", "LLM_GATEWAY_URL", "LLM_MODEL", "WORKSPACE"}
 VALUES = {"MCP_URL": "https://drive.example.cn/mcp", "LLM_GATEWAY_URL": "http://127.0.0.1:3000/v1",
@@ -25,6 +32,17 @@ POOLS = {"llm": ["sk-pool-first-0123456789", "sk-pool-second-0123456789"]}
 
 def files_of(root: Path) -> dict[str, str]:
     return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def plugin_files_of(folder: Path) -> dict[str, str]:
+    """A plugin folder's files as hermes loads them (bytecode left out), by path inside the folder."""
+    root = folder / "plugins" / "twilight_verify" if (folder / "config.yaml").exists() else folder
+    return {name: text for name, text in files_of(root).items() if "__pycache__" not in name}
+
+
+def copy_of(name: str, where: Path) -> Path:
+    """A shipped template copied out, to be changed by a test."""
+    return Path(shutil.copytree(TEMPLATES_DIR / name, where / name))
 
 
 def workdirs(profile: Path) -> list[str]:
@@ -66,7 +84,8 @@ def test_apply_twice_makes_two_profiles_without_collision(tmp_path: Path) -> Non
     envs = []
     for applied, key in ((alice, POOLS["llm"][0]), (bob, POOLS["llm"][1])):
         home = applied.path
-        assert all("{{" not in text and "}}" not in text for text in files_of(home).values())
+        rendered = {name: text for name, text in files_of(home).items() if not name.startswith("plugins/")}
+        assert all("{{" not in text and "}}" not in text for text in rendered.values())  # plugins: code, verbatim
         config = config_of(home)
         assert config["mcp_servers"]["twilight"]["url"] == VALUES["MCP_URL"]
         assert config["mcp_servers"]["twilight"]["headers"]["Authorization"] == "Bearer ${TWILIGHT_API_TOKEN}"
@@ -76,6 +95,8 @@ def test_apply_twice_makes_two_profiles_without_collision(tmp_path: Path) -> Non
         assert config["terminal"]["cwd"] == str(home / "workspace")
         assert config["platform_toolsets"] == {"api_server": ["twilight"]}
         assert config["security"] == {"tirith_enabled": False}
+        assert config["plugins"] == {"enabled": ["twilight_verify"]}
+        assert plugin_files_of(home) == plugin_files_of(PLUGIN)  # one copy, from the package
         assert (home / "workspace" / "AGENTS.md").read_text() == (template / "AGENTS.md").read_text()
         assert (home / "SOUL.md").read_text() == (template / "SOUL.md").read_text()
         assert workdirs(home) == [str(home / "workspace")] * 2
@@ -267,6 +288,90 @@ def test_shipped_texts_say_what_the_brief_asks() -> None:
         assert example == dict.fromkeys(templates.list_templates()[0].secrets, "")
     assert "do not cover crypto prices" in (TEMPLATES_DIR / "template-crypto" / "SOUL.md").read_text()
     assert "citation" in (TEMPLATES_DIR / "template-stock-research-pro" / "SOUL.md").read_text()
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_agents_md_names_every_tool_and_has_the_draft_checked_first(name: str) -> None:
+    agents = (TEMPLATES_DIR / name / "AGENTS.md").read_text()
+    listed = re.findall(r"`(\w+)\(", agents.split("## Tools", 1)[1].split("\n## ", 1)[0])
+    assert sorted(listed) == sorted(TOOLS)  # each tool once, with how it is called
+    check = agents.split("## Check", 1)[1].split("\n## ", 1)[0]
+    assert "Before you send" in check or "before sending" in check
+    assert "`verify_answer`" in check and "`citable`" in check and "⚠️" in check
+    assert "mcp__twilight__<name>" in agents  # what hermes calls them
+
+
+def test_the_pro_soul_says_news_comes_from_search_with_sources_and_rumours_stay_rumours() -> None:
+    soul = (TEMPLATES_DIR / "template-stock-research-pro" / "SOUL.md").read_text()
+    assert "your tools do not provide them" not in soul
+    assert "`search`" in soul and "URL" in soul and "date" in soul
+    assert "never present a rumour" in soul
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_every_applied_profile_has_the_verify_plugin_in_place_and_enabled(name: str, tmp_path: Path) -> None:
+    home = apply(TEMPLATES_DIR / name, tmp_path / "p", VALUES, POOLS).path
+    assert plugin_files_of(home) == plugin_files_of(PLUGIN)
+    assert set(plugin_files_of(home)) == {"plugin.yaml", "__init__.py", "client.py", "marking.py"}
+    manifest = yaml.safe_load((home / "plugins" / "twilight_verify" / "plugin.yaml").read_text())
+    assert manifest["name"] == "twilight_verify" and manifest["provides_hooks"] == ["transform_llm_output"]
+    plugins = config_of(home)["plugins"]
+    assert plugins["enabled"] == [manifest["name"]] and "disabled" not in plugins  # the name hermes looks up
+    assert "__pycache__/" in (home / ".gitignore").read_text().splitlines()
+
+
+def test_a_template_without_a_plugins_section_gets_one(tmp_path: Path) -> None:
+    template = copy_of("template-stock-research-lite", tmp_path)
+    text = (template / "config.yaml.template").read_text()
+    (template / "config.yaml.template").write_text(text.split("plugins:", 1)[0])
+    home = apply(template, tmp_path / "p", VALUES, POOLS).path
+    assert config_of(home)["plugins"] == {"enabled": ["twilight_verify"]}
+    assert config_of(home)["timezone"] == "Asia/Shanghai"  # the rest as it was
+    assert plugin_files_of(home) == plugin_files_of(PLUGIN)
+
+
+@pytest.mark.parametrize(
+    "plugins", ["plugins:\n  enabled: []\n", "plugins:\n  enabled: [twilight_verify]\n  disabled: [twilight_verify]\n",
+                "plugins:\n  disabled: [other]\n", "plugins: off\n"],
+)  # fmt: skip
+def test_a_template_that_leaves_the_plugin_out_is_refused(plugins: str, tmp_path: Path) -> None:
+    template = copy_of("template-crypto", tmp_path)
+    text = (template / "config.yaml.template").read_text()
+    (template / "config.yaml.template").write_text(text.split("plugins:", 1)[0] + plugins)
+    with pytest.raises(
+        TemplateError, match=r"template-crypto/config.yaml.template: .*twilight_verify in plugins.enabled"
+    ):
+        apply(template, tmp_path / "p", VALUES, POOLS)
+    assert not (tmp_path / "p").exists()
+
+
+def test_install_plugins_brings_an_existing_profile_up_to_date(tmp_path: Path) -> None:
+    home = apply(TEMPLATES_DIR / "template-crypto", tmp_path / "p", VALUES, POOLS).path
+    assert templates.install_plugins(home) == []  # already this release's
+    (home / "plugins" / "twilight_verify" / "marking.py").write_text("# an older release\n")
+    (home / "plugins" / "twilight_verify" / "client.py").unlink()
+    assert templates.install_plugins(home) == [
+        "plugins/twilight_verify/client.py",
+        "plugins/twilight_verify/marking.py",
+    ]
+    assert plugin_files_of(home) == plugin_files_of(PLUGIN)
+    with pytest.raises(TemplateError, match="not a profile"):
+        templates.install_plugins(tmp_path / "nobody")
+
+
+def test_the_plugin_is_pushed_with_the_profile_and_its_bytecode_is_not(tmp_path: Path) -> None:
+    registry = Registry(str(tmp_path / "registry.git"), tmp_path / "work").ensure()
+    home = apply(
+        TEMPLATES_DIR / "template-stock-research-pro", registry.workdir / "profiles" / "desk", VALUES, POOLS
+    ).path
+    compileall.compile_dir(str(home / "plugins"), quiet=1)  # what hermes' import leaves beside the plugin
+    assert list((home / "plugins" / "twilight_verify").glob("__pycache__/*.pyc"))
+    assert registry.push("template apply")
+    clone = tmp_path / "other-host"
+    subprocess.run(["git", "clone", "-q", str(tmp_path / "registry.git"), str(clone)], check=True)
+    pulled = clone / "profiles" / "desk"
+    assert plugin_files_of(pulled / "plugins" / "twilight_verify") == plugin_files_of(PLUGIN)
+    assert not (pulled / "plugins" / "twilight_verify" / "__pycache__").exists() and not (pulled / ".env").exists()
 
 
 def test_secret_schema_errors_are_loud(tmp_path: Path) -> None:
