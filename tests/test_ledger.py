@@ -44,13 +44,15 @@ def checked_by_hand(answer: dict[str, Any], public_pem: str) -> bool:
         key.verify(base64.b64decode(receipt["signature"]), data)
     except InvalidSignature:
         return False
-    return hashlib.sha256(data).hexdigest() == receipt["sha256"]
+    return bool(hashlib.sha256(data).hexdigest() == receipt["sha256"])
 
 
 async def _price(url: str, token: str) -> dict[str, Any]:
-    async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=30) as http:
-        async with Client(streamable_http_client(url + "/mcp", http_client=http)) as client:
-            result = await client.call_tool("price", {"code": "600519", "trade_date": "2024-06-20"})
+    async with (
+        httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=30) as http,
+        Client(streamable_http_client(url + "/mcp", http_client=http)) as client,
+    ):
+        result = await client.call_tool("price", {"code": "600519", "trade_date": "2024-06-20"})
     assert not result.is_error, result.content
     body: dict[str, Any] = result.structured_content or {}
     return body
@@ -107,8 +109,11 @@ async def test_answers_are_signed_recorded_and_survive_a_restart(
 
 
 async def test_every_tool_answer_carries_a_receipt_and_stdio_is_the_local_operator(runtime: Runtime) -> None:
-    for tool, arguments in (("ping", {}), ("price", {"code": "000858", "trade_date": "20240620"}),
-                            ("fundamentals", {"code": "600519", "trade_date": "20240620"}), ("quality_status", {})):  # fmt: skip
+    asked: list[tuple[str, dict[str, str]]] = [
+        ("ping", {}), ("price", {"code": "000858", "trade_date": "20240620"}),
+        ("fundamentals", {"code": "600519", "trade_date": "20240620"}), ("quality_status", {}),
+    ]  # fmt: skip
+    for tool, arguments in asked:
         body = (await call(runtime, tool, **arguments)).structured_content
         assert body is not None and check(body, runtime.signer.public_pem()), tool
         entry = runtime.ledger.entries([body["cite"]["tool_call_id"]], LOCAL_OPERATOR)
