@@ -11,31 +11,16 @@ It also prints the upstream calls that 100 sequential identical calls cost.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import ISSUE_BENCH_TOKEN, TWILIGHT, free_port, percentile
+from bench.common import MCP_HEADERS, bench_env, bench_token, call_tool, free_port, percentile, serve
 from tests.fake_tushare import FakeTushare
-
-
-def call(http: httpx.Client, url: str, name: str, arguments: dict[str, Any]) -> float:
-    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": name, "arguments": arguments}}
-    started = time.perf_counter()
-    response = http.post(url, json=body)
-    elapsed = time.perf_counter() - started
-    payload = response.json()
-    if response.status_code != 200 or payload.get("result", {}).get("isError"):
-        raise SystemExit(f"{name} failed: {response.status_code} {response.text[:300]}")
-    return elapsed
 
 
 def main() -> None:
@@ -44,40 +29,26 @@ def main() -> None:
     args = parser.parse_args()
 
     upstream = FakeTushare(token="bench").start()
-    home = tempfile.mkdtemp(prefix="twilight-bench-")
     port = free_port()
-    env = {**os.environ, "TWILIGHT_HOME": home, "TUSHARE_TOKEN": "bench", "TUSHARE_API_URL": upstream.url,
-           "TWILIGHT_LOG_LEVEL": "WARNING"}  # fmt: skip
-    token = subprocess.run(ISSUE_BENCH_TOKEN, env=env, capture_output=True, text=True, check=True).stdout.splitlines()[
-        -1
-    ]
-    server = subprocess.Popen([TWILIGHT, "serve", "--port", str(port)], env=env, stderr=subprocess.DEVNULL)
+    env = bench_env(tempfile.mkdtemp(prefix="twilight-bench-"), upstream.url)
+    token = bench_token(env)
+    server = serve(env, port)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        headers = {
-            "Authorization": f"Bearer {token}",
-            "Accept": "application/json, text/event-stream",
-            "MCP-Protocol-Version": "2025-06-18",
-        }
+        headers = {"Authorization": f"Bearer {token}", **MCP_HEADERS}
         args_price = {"code": "600519", "trade_date": "20240620"}
         with httpx.Client(headers=headers, timeout=10) as http:
-            cold = call(http, base + "/mcp", "price", args_price)
+            cold = call_tool(http, base + "/mcp", "price", args_price)
             for _ in range(100):
-                call(http, base + "/mcp", "price", args_price)
+                call_tool(http, base + "/mcp", "price", args_price)
             upstream_after_100 = dict(upstream.calls)
             for _ in range(50):  # warm-up of both paths
-                call(http, base + "/mcp", "price", args_price)
-                call(http, base + "/mcp", "ping", {})
+                call_tool(http, base + "/mcp", "price", args_price)
+                call_tool(http, base + "/mcp", "ping", {})
             price, ping = [], []
             for _ in range(args.rounds):
-                price.append(call(http, base + "/mcp", "price", args_price))
-                ping.append(call(http, base + "/mcp", "ping", {}))
+                price.append(call_tool(http, base + "/mcp", "price", args_price))
+                ping.append(call_tool(http, base + "/mcp", "ping", {}))
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -91,12 +91,13 @@ async def answer(rt: Runtime, tool: str, body: Body, **arguments: object) -> Cal
             _account(rt, tool, failure.category, attempts, started)
             return failure.result(tool_call_id)
         structured = rt.signer.sign(model.model_dump(mode="json"))
+        served = json.dumps(structured, ensure_ascii=False)
         if rt.settings.ledger_enabled:
             given = {k: v for k, v in arguments.items() if v is not None}
-            rt.ledger.record(Entry(tool_call_id, caller(), tool, given, structured, rt.clock.now(), __version__))
+            entry = Entry(tool_call_id, caller(), tool, given, structured, rt.clock.now(), __version__)
+            rt.ledger.record(entry, served)
         _account(rt, tool, "ok", attempts, started)
-        body_text = json.dumps(structured, ensure_ascii=False)
-        return CallToolResult(content=[TextContent(type="text", text=body_text)], structured_content=structured)
+        return CallToolResult(content=[TextContent(type="text", text=served)], structured_content=structured)
 
 
 def _account(rt: Runtime, tool: str, outcome: str, attempts: Attempts, started: float) -> None:
