@@ -154,6 +154,7 @@ def _post(
             status, kind, body = response.status, response.headers.get("Content-Type", ""), response.read()
             answered = {key.lower(): value for key, value in response.headers.items()}
     except urllib.error.HTTPError as exc:
+        exc.close()  # it holds the connection open
         raise Unavailable(f"{message['method']}: HTTP {exc.code} from {endpoint.url}") from exc
     except (urllib.error.URLError, OSError) as exc:  # refused, DNS, reset, socket timeout
         raise Unavailable(f"cannot reach {endpoint.url}: {getattr(exc, 'reason', exc)}") from exc
