@@ -57,13 +57,13 @@ def answer(verdict: str, claims: list[dict[str, Any]]) -> dict[str, Any]:
 PE = {"tool_call_id": TC, "field": "pe_ttm", "value": 20.4403, "unit": "倍", "date": "2025-10-23"}
 REPLY = (f"贵州茅台 (600519.SH) 2025-10-23 收盘 1,520.00 元 [{TC}]，市盈率 (TTM) 20.50 倍 [{TC}]。\n"
          f"较前一交易日 1,488.75 元 [{OTHER_TC}] 上涨 2.10%（(1,520.00 − 1,488.75) / 1,488.75）。\n"
-         "总市值约 1.9 万亿元，近 20 日成交 120.50 亿元。")  # fmt: skip
+         f"总市值约 1.9 万亿元 [{TC}]，近 20 日成交 120.50 亿元。")  # fmt: skip
 FAILED = answer("fail", [
     claim("1,520.00 元", 1520.0, "元", [TC], "verified", matched="close_raw"),
     claim("20.50 倍", 20.5, "倍", [TC], "mismatch", expected=[PE], reason="the cited pe_ttm is 20.4403"),
     claim("1,488.75 元", 1488.75, "元", [OTHER_TC], "unknown_cite", reason="no such tool call of yours"),
     claim("2.10%", 2.1, "%", [TC, OTHER_TC], "derived_verified", matched="pct_change"),
-    claim("1.9 万亿元", 1.9, "万亿元", [], "uncited"),
+    claim("1.9 万亿元", 1.9, "万亿元", [TC], "mismatch", expected=[]),
     claim("120.50 亿元", 120.5, "亿元", [], "uncited"),
 ])  # fmt: skip
 
@@ -81,15 +81,15 @@ def test_a_failing_reply_has_each_failing_number_marked_and_a_note_chinese_first
     body, note = marked.split("\n\n⚠️ ", 1)
     assert body == (f"贵州茅台 (600519.SH) 2025-10-23 收盘 1,520.00 元 [{TC}]，市盈率 (TTM) 20.50 倍⚠️ [{TC}]。\n"
                     f"较前一交易日 1,488.75 元⚠️ [{OTHER_TC}] 上涨 2.10%（(1,520.00 − 1,488.75) / 1,488.75）。\n"
-                    "总市值约 1.9 万亿元⚠️，近 20 日成交 120.50 亿元⚠️。")  # fmt: skip
+                    f"总市值约 1.9 万亿元⚠️ [{TC}]，近 20 日成交 120.50 亿元⚠️。")  # fmt: skip
     assert note.splitlines() == [
         "以下数字未能核实：",
         f"• 20.50 倍（pe_ttm，引用 {TC} 的值为 20.4403 倍，日期 2025-10-23）",
         f"• 1,488.75 元（引用 {OTHER_TC} 不是本次对话的工具结果）",
-        "• 1.9 万亿元（未注明出处）",
+        f"• 1.9 万亿元（引用 {TC} 中没有这一数据）",
         "• 120.50 亿元（未注明出处）",
         f"⚠️ Not verified: 20.50 倍 (pe_ttm: {TC} says 20.4403 倍 on 2025-10-23); 1,488.75 元 ({OTHER_TC} is not"
-        " a tool result of this conversation); 1.9 万亿元 (no citation); 120.50 亿元 (no citation).",
+        f" a tool result of this conversation); 1.9 万亿元 ({TC} holds no such figure); 120.50 亿元 (no citation).",
     ]
 
 

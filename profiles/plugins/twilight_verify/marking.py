@@ -32,6 +32,8 @@ _WITHOUT_EXPECTED = {
     "uncited": ("未注明出处", "no citation"),
     "unknown_cite": ("引用 {cite} 不是本次对话的工具结果", "{cite} is not a tool result of this conversation"),
 }
+# the cited results hold no value for what the words name (`expected` is an empty list)
+_NOTHING_THERE = ("引用 {cite} 中没有这一数据", "{cite} holds no such figure")
 _NO_CITE = "无引用"
 
 
@@ -86,6 +88,8 @@ def _reason(claim: Mapping[str, Any], language: int) -> str:
         template = _WITH_EXPECTED[status][language]
         said = ("；" if language == 0 else "; ").join(template.format(cite=cite or cited, expected=value)
                                                      for cite, value in expected)  # fmt: skip
+    elif status in _WITH_EXPECTED and claim.get("expected") == []:
+        said = _NOTHING_THERE[language].format(cite=cited)
     elif status in _WITHOUT_EXPECTED:
         said = _WITHOUT_EXPECTED[status][language].format(cite=cited)
     else:
