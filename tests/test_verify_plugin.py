@@ -9,15 +9,18 @@ a list, `matched` a field name, `expected` a list of cited values); the figures 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import re
+import signal
 import socket
 import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +30,12 @@ import pytest
 from profiles.plugins import twilight_verify
 from profiles.plugins.twilight_verify import client, marking
 from profiles.templates import TEMPLATES_DIR, apply
+from provisioning.profile_files import read_env
 from tests.conftest import CLOSED
 from tests.fake_eastmoney import FakeEastmoney
 from tests.fake_tushare import FakeTushare
 from tests.helpers import TWILIGHT, free_port, serve
+from tests.scripted_llm import TOOL_ARGUMENTS, ScriptedLLM
 
 TC = "tc_1a2b3c4d5e6f7a8b"
 OTHER_TC = "tc_9f8e7d6c5b4a3921"
@@ -339,3 +344,89 @@ def test_in_hermes_the_hook_asks_the_profiles_server_with_the_profiles_key(
         assert seen["reply"] == []
         assert "twilight_verify: weixin not checked, delivered as it is: verify_answer answered an error" in log
     assert twilight.token not in log
+
+
+# -- through a real hermes gateway (its API server platform) -----------------------------------------
+class MisquotingLLM(ScriptedLLM):
+    """The scripted LLM calls `fundamentals` on 600519 as before, but then quotes a P/E of 25.10 (the
+    tool said 20.4403) beside the tool's own id: the reply the plugin exists to catch."""
+
+    def handle(self, request: BaseHTTPRequestHandler) -> None:
+        if request.command != "POST":
+            super().handle(request)  # GET /v1/models
+            return
+        body = json.loads(request.rfile.read(int(request.headers.get("Content-Length") or 0)) or b"{}")
+        with self._lock:
+            self.requests.append(body)
+        results = [m for m in body.get("messages") or [] if m.get("role") == "tool"]
+        tool = next((t["function"]["name"] for t in body.get("tools") or []
+                     if t.get("function", {}).get("name", "").endswith("__fundamentals")), None)  # fmt: skip
+        if results:
+            cite = re.search(r"tc_[0-9a-f]{16}", json.dumps(results[-1]))
+            self._stream(request, body, text=misquote(cite.group(0) if cite else "tc_missing"))
+        elif tool:
+            self._stream(request, body, call={"id": "call_1", "name": tool, "arguments": json.dumps(TOOL_ARGUMENTS)})
+        else:
+            self._stream(request, body, text="ok")
+
+
+def misquote(tc: str) -> str:
+    return f"贵州茅台 (600519.SH) 2025-10-23 市盈率 (TTM) 25.10 倍 [{tc}]。"
+
+
+@pytest.fixture
+def gateway(hermes: str, twilight: Served, tmp_path: Path) -> Iterator[tuple[str, str, Path, MisquotingLLM]]:
+    """`hermes -p desk gateway run` on a profile from the pro template, as the process runner starts it,
+    its API server on a free loopback port; (API URL, API key, profile, LLM)."""
+    llm = MisquotingLLM().start()
+    root = tmp_path / "hermes"
+    values = {"MCP_URL": twilight.url, "LLM_GATEWAY_URL": llm.url, "LLM_MODEL": "scripted-llm"}
+    home = apply(TEMPLATES_DIR / "template-stock-research-pro", root / "profiles" / "desk", values, POOLS).path
+    port = free_port()
+    env_file = home / ".env"
+    env_text = re.sub(r"(?m)^TWILIGHT_API_TOKEN=.*$", f"TWILIGHT_API_TOKEN={twilight.token}", env_file.read_text())
+    env_file.write_text(env_text + f"API_SERVER_ENABLED=true\nAPI_SERVER_HOST=127.0.0.1\nAPI_SERVER_PORT={port}\n")
+    key = read_env(env_file)["API_SERVER_KEY"]
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(root), "HERMES_HOME": str(root)}
+    with (tmp_path / "gateway.log").open("wb") as log:
+        process = subprocess.Popen([hermes, "-p", "desk", "gateway", "run"], env=env, cwd=home / "workspace",
+                                   stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("hermes gateway did not come up:\n" + (tmp_path / "gateway.log").read_text()[-3000:])
+        yield f"http://127.0.0.1:{port}", key, home, llm
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+        llm.stop()
+
+
+@pytest.mark.slow
+def test_the_gateway_runs_the_hook_on_the_api_servers_reply(
+    gateway: tuple[str, str, Path, MisquotingLLM], twilight: Served
+) -> None:
+    api, key, home, llm = gateway
+    question = {"model": "desk", "messages": [{"role": "user", "content": "600519 的市盈率是多少？"}]}
+    asked = httpx.post(f"{api}/v1/chat/completions", headers={"Authorization": f"Bearer {key}"}, json=question,
+                       timeout=180)  # fmt: skip
+    assert asked.status_code == 200, asked.text
+    text = asked.json()["choices"][0]["message"]["content"]
+    tool_results = [m for r in llm.requests for m in r.get("messages", []) if m.get("role") == "tool"]
+    tc = re.findall(r"tc_[0-9a-f]{16}", json.dumps(tool_results))[0]  # the id our fundamentals answered
+    logs = "".join(p.read_text(errors="ignore") for p in (home / "logs").glob("*.log"))
+    if twilight_verify.TOOL in twilight.tools:
+        assert re.match(r"贵州茅台 \(600519\.SH\) 2025-10-23 市盈率 \(TTM\) 25\.10( 倍)?⚠️", text), text
+        assert "以下数字未能核实" in text and "20.4403" in text.split("\n\n", 1)[1]
+    else:  # not served yet: the hook ran, failed open, and said so in hermes' log
+        assert text == misquote(tc)
+        assert "twilight_verify: api_server not checked, delivered as it is: verify_answer answered an error" in logs
+    assert twilight.token not in logs
