@@ -79,6 +79,7 @@ class Payment(Base):
     success_time: Mapped[str | None] = mapped_column(String(40), default=None)
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
     transaction: Mapped[dict[str, Any]] = mapped_column(JSON, doc="The decrypted notification resource.")
+    refunded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 
 class ProcessedNotification(Base):
@@ -110,6 +111,47 @@ class HermesProfile(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
     last_health_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     last_health: Mapped[str | None] = mapped_column(Text, default=None)
+    weixin_bot_id: Mapped[str | None] = mapped_column(String(128), default=None, doc="The iLink bot it is bound as.")
+
+
+class Order(Base):
+    """A WeChat Pay Native order and its onboarding: the payer's page follows it by a secret token
+    (only its digest is here) from the pay QR to the bound bot."""
+
+    __tablename__ = "orders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    out_trade_no: Mapped[str] = mapped_column(String(32), unique=True)
+    plan: Mapped[str] = mapped_column(String(32))
+    amount_fen: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(24), doc="awaiting_payment, paid, expired or failed")
+    code_url: Mapped[str | None] = mapped_column(Text, default=None)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    onboarding_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    client_address: Mapped[str | None] = mapped_column(String(64), default=None)
+    reason: Mapped[str | None] = mapped_column(Text, default=None)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None, index=True)
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
+
+
+class WechatBinding(Base):
+    """One attempt to bind a profile's bot to a WeChat user by QR (state kept here, so that polling
+    survives a restart): awaiting_scan, scanned, bound, expired or failed."""
+
+    __tablename__ = "wechat_bindings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("hermes_profiles.id"), index=True)
+    state: Mapped[str] = mapped_column(String(24))
+    qrcode: Mapped[str | None] = mapped_column(String(255), default=None)
+    qr_url: Mapped[str | None] = mapped_column(Text, default=None)
+    poll_base: Mapped[str | None] = mapped_column(Text, default=None, doc="Where to poll (iLink may redirect).")
+    refreshes: Mapped[int] = mapped_column(Integer, default=0)
+    scanner: Mapped[str | None] = mapped_column(String(128), default=None, doc="The scanner's ilink_user_id.")
+    bot_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    reason: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
 
 
 class UsageLog(Base):
