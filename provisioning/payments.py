@@ -6,6 +6,8 @@ notification id goes into processed_notifications in the same transaction as its
 or a second notification of the same transaction, fails on a unique key and changes nothing.
 A payment whose merchant, amount or currency is wrong is kept as `mismatch` for an operator and
 pays for nothing; a notification of anything but a successful payment is only marked processed.
+The payment is matched to its order (by out_trade_no: the order's plan and amount are what it
+must pay); a payment for an order made elsewhere (another storefront) is judged by its `attach`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from provisioning.accounts import Payment, ProcessedNotification, User
+from provisioning.accounts import Order, Payment, ProcessedNotification, User
 from provisioning.wechatpay import SUCCESS_EVENT, Transaction, check_payment
 
 PAID_PERIOD = dt.timedelta(days=30)
@@ -68,8 +70,10 @@ def _record(
         session.flush()  # a redelivery stops here, on the primary key
         if tx.event_type != SUCCESS_EVENT or tx.trade_state != "SUCCESS":
             return Recorded("not_a_payment", True, None, None, f"{tx.event_type} {tx.trade_state}")
-        plan = plan_of(tx, prices, default_plan)
-        reason = check_payment(tx, mch_id=mch_id, price_fen=prices[plan])
+        order = session.scalar(select(Order).where(Order.out_trade_no == tx.out_trade_no))
+        plan = order.plan if order is not None else plan_of(tx, prices, default_plan)
+        price = order.amount_fen if order is not None else prices[plan]
+        reason = check_payment(tx, mch_id=mch_id, price_fen=price)
         payment = Payment(
             transaction_id=tx.transaction_id, out_trade_no=tx.out_trade_no, mchid=tx.mchid,
             amount_total=tx.amount_total, currency=tx.currency, trade_state=tx.trade_state,
@@ -85,6 +89,10 @@ def _record(
             user.paid_until = start + PAID_PERIOD
             user.plan = plan
             payment.user_id = user.id
+            if order is not None:
+                order.state, order.user_id, order.payment_id = "paid", user.id, payment.id
+        elif order is not None:
+            order.state, order.reason = "failed", f"the payment did not match the order: {reason}"
         session.get_one(ProcessedNotification, tx.notification_id).payment_id = payment.id
         return Recorded(payment.status, True, payment.id, user.name if user else None, reason)
 
