@@ -67,7 +67,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     from provisioning.migrate import open_accounts
 
     engine = open_accounts(settings.accounts_url)
-    registry = Registry(settings.profile_registry_remote, settings.home / "profile-registry").ensure()
+    registry = Registry(settings.profile_registry_remote, settings.hermes_home).ensure()
     life = Lifecycle(engine, settings, registry.workdir)
     command = args.admin_command
     if command == "list":
@@ -94,8 +94,8 @@ def _spawn(args: argparse.Namespace, settings: Settings, registry: Any, life: An
     push it to the registry (secrets stay out), record and start it at the asked tier."""
     from ops.profiles_cli import template_dir
     from profiles import templates
+    from profiles.envfile import read_env
     from provisioning.migrate import open_accounts
-    from provisioning.profile_files import read_env
     from provisioning.tokens import TokenStore
 
     root = registry.workdir / "profiles"

@@ -92,7 +92,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     from profiles import templates
     from profiles.registry import Registry, RegistryError
 
-    registry = Registry(settings.profile_registry_remote, settings.home / "profile-registry").ensure()
+    registry = Registry(settings.profile_registry_remote, settings.hermes_home).ensure()
     command = args.profiles_command
     if command == "list":
         return _print(args, _listing(registry, settings))

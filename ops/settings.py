@@ -129,7 +129,8 @@ class Settings(BaseSettings):
     default_plan: str = Field(default="pro", description="The plan of an order whose `attach` names none.")
     profiles_root: Path | None = Field(
         default=None,
-        description="HERMES_HOME of the users' profiles (each in profiles/user-<id8>); default TWILIGHT_HOME/hermes.",
+        description="Where this host's profiles live: the profile registry's working copy, the HERMES_HOME root "
+        "of every profile (each in profiles/<name>); default TWILIGHT_HOME/profile-registry.",
     )
     public_mcp_url: str | None = Field(
         default=None, description="The MCP URL profiles call; default http://HOST:PORT/mcp of this server."
@@ -190,7 +191,7 @@ class Settings(BaseSettings):
 
     @cached_property
     def hermes_home(self) -> Path:
-        return self.profiles_root or self.home / "hermes"
+        return self.profiles_root or self.home / "profile-registry"
 
     @property
     def profile_registry_remote(self) -> str:

@@ -23,9 +23,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from ops.settings import Settings
+from profiles.envfile import read_env, write_env
 from provisioning import runners
 from provisioning.accounts import HermesProfile
-from provisioning.profile_files import ProfileSpec, api_server_env, read_env, write_env
+from provisioning.runners import ProfileSpec, api_server_env
 
 LOG_FILES = ("logs/twilight-runner.log", "logs/gateway.log", "logs/agent.log", "logs/errors.log")
 

@@ -16,16 +16,18 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import shutil
 import socket
 import subprocess
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
 
+from profiles.envfile import read_env
 from profiles.merge import merge_tree
-from provisioning.profile_files import read_env
 
 log = structlog.get_logger("profiles.registry")
 
@@ -96,7 +98,10 @@ class Registry:
             local.mkdir(parents=True, exist_ok=True)
             self.git("init", "--bare", "--initial-branch", BRANCH, str(local), cwd=local)
         self.workdir.parent.mkdir(parents=True, exist_ok=True)
-        self.git("clone", self.remote, str(self.workdir), cwd=self.workdir.parent)
+        if self.workdir.is_dir() and any(self.workdir.iterdir()):
+            self._adopt()  # profiles made here before the registry was (an older host, a profiles root)
+        else:
+            self.git("clone", self.remote, str(self.workdir), cwd=self.workdir.parent)
         if not self.git("rev-parse", "--verify", "-q", "HEAD", check=False).strip():
             (self.workdir / "profiles").mkdir(exist_ok=True)
             (self.workdir / "profiles" / ".gitkeep").touch()
@@ -107,6 +112,18 @@ class Registry:
             self._commit("registry: initialise (profiles/, OWNERS, README)")
             self.git("push", "-q", "-u", "origin", BRANCH)
         return self
+
+    def _adopt(self) -> None:
+        """Make an existing folder the working copy: the clone's .git moves in, files already here stay
+        (the next push commits them as this host's changes)."""
+        with tempfile.TemporaryDirectory(dir=self.workdir.parent, prefix=".registry-clone.") as scratch:
+            self.git("clone", "-q", "--no-checkout", self.remote, str(Path(scratch) / "copy"), cwd=self.workdir.parent)
+            shutil.move(str(Path(scratch) / "copy" / ".git"), str(self.workdir / ".git"))
+        if self.git("rev-parse", "--verify", "-q", "HEAD", check=False).strip():
+            self.git("reset", "-q")
+            missing = [n for n in self.git("ls-files", "-z", "--deleted").split("\0") if n]
+            if missing:
+                self.git("checkout", "--", *missing)
 
     def _commit(self, message: str) -> bool:
         """Stage everything and commit; False when there was nothing to commit."""

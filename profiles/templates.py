@@ -65,7 +65,7 @@ from typing import Any
 
 import yaml
 
-from provisioning.profile_files import read_env, write_atomically
+from profiles.envfile import read_env, write_atomically
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 PLUGINS_DIR = Path(__file__).resolve().parent / "plugins"
@@ -133,6 +133,7 @@ processes.json
 channel_directory.json
 .update_*
 .restart_*
+weixin/
 .clean_shutdown
 .hermes_history
 cron/output/

@@ -2,18 +2,23 @@
 
 Called by the WeChat Pay webhook after its reply, by `twilight provision` for operators, and
 again on any redelivery: every step first looks at what is already there (the profile row,
-the `.env`, the key's digest, the files, the running process), so a crash at any point is
-healed by calling it again, and calling it twice makes nothing twice.
+the files, the `.env`, the key's digest, the registry's OWNERS, the running process), so a crash
+at any point is healed by calling it again, and calling it twice makes nothing twice.
 
-The user's API key is born in the profile's `.env` (mode 0600) and only its digest is stored;
-it never passes through a log or the database.
+There is one factory for profiles, the templates: a paid user's profile is
+`template-stock-research-pro` applied in the registry's working copy, claimed there for the
+payment (`payment:<transaction id>` in OWNERS) and pushed, secrets left out. The user's API key
+is born in the profile's `.env` (mode 0600) and only its digest is stored; it never passes
+through a log or the database.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,12 +28,19 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from ops.settings import Settings
+from profiles import templates
+from profiles.envfile import read_env, write_env
+from profiles.registry import Registry, RegistryError
+from profiles.templates import TemplateError
 from provisioning import runners
-from provisioning.accounts import HermesProfile, User
-from provisioning.profile_files import ProfileSpec, api_server_env, read_env, write_env, write_profile
-from provisioning.tokens import TokenStore, new_token
+from provisioning.accounts import HermesProfile, Payment, User
+from provisioning.listings import payer
+from provisioning.runners import ProfileSpec, api_server_env
+from provisioning.tokens import TokenStore
 
 log = structlog.get_logger("provisioning")
+PAID_TEMPLATE = "template-stock-research-pro"  # the bot users pay for
+ACTOR = "twilight-provisioner"  # who the registry's commits name
 
 
 class UnknownUser(LookupError):
@@ -64,7 +76,7 @@ class Provisioner:
         One provisioning of a user at a time, across threads and processes (WeChat may deliver a
         notification five times at once, and an operator may run the CLI meanwhile).
         """
-        locks = self._settings.hermes_home / ".provisioning"
+        locks = self._settings.home / "provisioning-locks"
         locks.mkdir(parents=True, exist_ok=True, mode=0o700)
         with (locks / f"{user_name}.lock").open("a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
@@ -79,29 +91,66 @@ class Provisioner:
         port = profile.port or runner.api_port()
         spec = ProfileSpec(profile.name, home, self._settings.mcp_url, self._settings.llm_gateway_url,
                            self._settings.llm_model, port)  # fmt: skip
-        env = read_env(home / ".env")
-        key_created = "TWILIGHT_API_TOKEN" not in env
-        env.setdefault("TWILIGHT_API_TOKEN", new_token())
-        env.update(api_server_env(spec, env.get("API_SERVER_KEY") or secrets.token_urlsafe(24)))
-        pool = self._settings.llm_key_pool
-        if pool and "TWILIGHT_LLM_API_KEY" not in env:
-            env["TWILIGHT_LLM_API_KEY"] = pool[user_id % len(pool)].get_secret_value()
-        write_env(home / ".env", env)  # first: the key exists on disk before its digest is stored
-        self._tokens.adopt(user_name, env["TWILIGHT_API_TOKEN"])
-        write_profile(spec)
+        try:
+            with self._registry() as registry:
+                key_created = self._files(registry, spec, user_id)
+                env = read_env(home / ".env")
+                self._tokens.adopt(user_name, env["TWILIGHT_API_TOKEN"])  # after .env: the key is on disk first
+                self._claim(registry, profile.name, user_id)
+                registry.push(f"provision {profile.name} for {user_name}")
+        except (TemplateError, RegistryError) as exc:
+            self._save(profile.id, state="failed", reason=str(exc), path=str(home), runner=runner.name)
+            log.error("provision_failed", user=user_name, profile=profile.name, reason=str(exc))
+            return Provisioned(user_name, profile.name, str(home), runner.name, "failed", str(exc), None, port,
+                               False, (dt.datetime.now(dt.UTC) - started).total_seconds())  # fmt: skip
         outcome = runner.start(spec, profile.pid)
-        reasons = [outcome.reason] if outcome.reason else []
-        if "TWILIGHT_LLM_API_KEY" not in env:
-            reasons.append("no TWILIGHT_LLM_KEY_POOL configured: the profile has no gateway key yet")
-        reason = "; ".join(reasons) or None
         health = {"last_health": "healthy", "last_health_at": started} if outcome.state == "running" else {}
-        self._save(profile.id, state=outcome.state, reason=reason, pid=outcome.pid, port=port,
+        self._save(profile.id, state=outcome.state, reason=outcome.reason, pid=outcome.pid, port=port,
                    path=str(home), runner=runner.name, **health)  # fmt: skip
         seconds = (dt.datetime.now(dt.UTC) - started).total_seconds()
         log.info("provisioned", user=user_name, profile=profile.name, state=outcome.state, runner=runner.name,
-                 reason=reason, seconds=round(seconds, 3))  # fmt: skip
-        return Provisioned(user_name, profile.name, str(home), runner.name, outcome.state, reason, outcome.pid,
+                 reason=outcome.reason, seconds=round(seconds, 3))  # fmt: skip
+        return Provisioned(user_name, profile.name, str(home), runner.name, outcome.state, outcome.reason, outcome.pid,
                            port, key_created, seconds)  # fmt: skip
+
+    @contextlib.contextmanager
+    def _registry(self) -> Iterator[Registry]:
+        """The registry's working copy, one user of it at a time (git allows one writer per copy)."""
+        lock_file = self._settings.home / "profile-registry.lock"
+        lock_file.parent.mkdir(parents=True, exist_ok=True)
+        with lock_file.open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield Registry(self._settings.profile_registry_remote, self._settings.hermes_home, actor=ACTOR).ensure()
+
+    def _files(self, registry: Registry, spec: ProfileSpec, user_id: int) -> bool:
+        """The profile's files from the paid template (once), this release's plugins, and the API server
+        settings in `.env`; whether this call made the profile (and so its key)."""
+        made = not (spec.home / "config.yaml").is_file()
+        if made:
+            values = {"PROFILE_NAME": spec.name, "MCP_URL": spec.mcp_url, "LLM_GATEWAY_URL": spec.gateway_url,
+                      "LLM_MODEL": spec.model, "WORKSPACE": str(spec.home / "workspace")}  # fmt: skip
+            pools = {"llm": [k.get_secret_value() for k in self._settings.llm_key_pool]}
+            templates.apply(templates.TEMPLATES_DIR / PAID_TEMPLATE, spec.home, values, pools, pick=user_id)
+        else:
+            templates.install_plugins(spec.home)
+        env = read_env(spec.home / ".env")
+        env.update(api_server_env(spec, env.get("API_SERVER_KEY") or secrets.token_urlsafe(24)))
+        write_env(spec.home / ".env", env)
+        return made
+
+    def _claim(self, registry: Registry, profile: str, user_id: int) -> None:
+        """OWNERS names the paying user, proven by their first paid payment (an operator's user: by
+        the operator)."""
+        with Session(self._engine) as session:
+            paid = session.scalar(select(Payment.transaction_id).where(Payment.user_id == user_id,
+                                  Payment.status == "paid").order_by(Payment.id))  # fmt: skip
+        identity = f"payment:{paid}" if paid else f"operator:{ACTOR}"
+
+        def verify(claimed: str) -> str | None:
+            kind, _, ref = claimed.partition(":")
+            return payer(self._engine, ref) if kind == "payment" else ref or None
+
+        registry.claim(profile, identity, verify)
 
     def supervise(self) -> list[dict[str, Any]]:
         """One round of the `process` runner's supervision (blocking): record each running profile's

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 
 from ops.settings import Settings
-from provisioning.profile_files import ProfileSpec, write_atomically
+from profiles.envfile import write_atomically
 
 HEALTH_WAIT_SECONDS = 60.0
 _PASS_THROUGH = ("PATH", "LANG", "LC_ALL", "TZ", "TMPDIR")
@@ -33,6 +33,25 @@ class Outcome:
     state: str  # provisioned | running | failed
     pid: int | None = None
     reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ProfileSpec:
+    name: str
+    home: Path  # this profile's HERMES_HOME
+    mcp_url: str
+    gateway_url: str
+    model: str
+    api_port: int | None  # the API server's port, for health (runner process)
+
+
+def api_server_env(spec: ProfileSpec, key: str) -> dict[str, str]:
+    """The API server (health, and messages) is set up from `.env`: hermes does not expand
+    `${VAR}` in config.yaml's platform settings, and its key belongs with the other secrets."""
+    if spec.api_port is None:
+        return {"API_SERVER_ENABLED": "false"}
+    return {"API_SERVER_ENABLED": "true", "API_SERVER_HOST": "127.0.0.1", "API_SERVER_PORT": str(spec.api_port),
+            "API_SERVER_KEY": key}  # fmt: skip
 
 
 def command(settings: Settings, spec: ProfileSpec) -> list[str]:

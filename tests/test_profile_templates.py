@@ -16,9 +16,9 @@ import pytest
 import yaml
 
 from profiles import templates
+from profiles.envfile import read_env
 from profiles.registry import Registry
 from profiles.templates import TEMPLATES_DIR, TemplateError, apply, create_from, list_templates, render_text
-from provisioning.profile_files import read_env
 
 PLUGIN = templates.PLUGINS_DIR / "twilight_verify"
 TOOLS = ("price", "fundamentals", "warehouse_daily", "warehouse_features", "warehouse_fundamentals", "quality_status",
@@ -93,7 +93,7 @@ def test_apply_twice_makes_two_profiles_without_collision(tmp_path: Path) -> Non
                                    "base_url": VALUES["LLM_GATEWAY_URL"], "api_key": "${TWILIGHT_LLM_API_KEY}",
                                    "context_length": 131072}  # fmt: skip
         assert config["terminal"]["cwd"] == str(home / "workspace")
-        assert config["platform_toolsets"] == {"api_server": ["twilight"]}
+        assert config["platform_toolsets"] == {"weixin": ["twilight"], "api_server": ["twilight"]}
         assert config["security"] == {"tirith_enabled": False}
         assert config["plugins"] == {"enabled": ["twilight_verify"]}
         assert plugin_files_of(home) == plugin_files_of(PLUGIN)  # one copy, from the package

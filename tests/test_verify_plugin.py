@@ -27,10 +27,10 @@ from typing import Any
 import httpx
 import pytest
 
+from profiles.envfile import read_env
 from profiles.plugins import twilight_verify
 from profiles.plugins.twilight_verify import client, marking
 from profiles.templates import TEMPLATES_DIR, apply
-from provisioning.profile_files import read_env
 from tests.conftest import CLOSED
 from tests.fake_eastmoney import FakeEastmoney
 from tests.fake_tushare import FakeTushare

@@ -17,9 +17,11 @@ from sqlalchemy import text
 from mcp_server.runtime import Runtime
 from ops.app import build_app
 from ops.webhooks import verifier
+from profiles import templates
+from profiles.envfile import read_env
 from provisioning import payments
-from provisioning.profile_files import write_env
-from provisioning.tokens import TokenState, digest, new_token
+from provisioning.provisioner import PAID_TEMPLATE
+from provisioning.tokens import TokenState, digest
 from provisioning.wechatpay import Transaction, notification_body, signed_headers
 from tests.conftest import RuntimeFactory
 
@@ -217,8 +219,10 @@ async def test_a_crash_after_recording_or_mid_provisioning_heals_on_the_next_try
     with paid_runtime.accounts.connect() as conn:
         public_id = conn.execute(text("SELECT public_id FROM users")).scalar_one()
     home = paid_runtime.settings.hermes_home / "profiles" / f"user-{public_id[:8]}"
-    on_disk = new_token()
-    write_env(home / ".env", {"TWILIGHT_API_TOKEN": on_disk})  # the second crash: .env written, key not stored
+    values = {"PROFILE_NAME": home.name, "MCP_URL": "http://127.0.0.1:9/mcp", "LLM_GATEWAY_URL": "http://127.0.0.1:9/v1",
+              "LLM_MODEL": "m", "WORKSPACE": str(home / "workspace")}  # fmt: skip
+    templates.apply(templates.TEMPLATES_DIR / PAID_TEMPLATE, home, values, {"llm": ["sk-pool-key-0000000000"]})
+    on_disk = read_env(home / ".env")["TWILIGHT_API_TOKEN"]  # the second crash: profile made, key not stored
     assert (await post(paid_runtime, wechat_key, tx_body)).status_code == 204  # WeChat delivers again
     await settle(paid_runtime)
     assert counts(paid_runtime) == {"users": 1, "api_keys": 1, "payments": 1, "processed_notifications": 1,
@@ -249,7 +253,8 @@ async def test_our_own_failure_is_a_500_so_wechat_delivers_again(
 
 
 def test_without_hermes_the_process_runner_leaves_the_profile_provisioned(make_runtime: RuntimeFactory) -> None:
-    rt = make_runtime(schedule=False, profile_runner="process", hermes_bin="/nonexistent/hermes")
+    rt = make_runtime(schedule=False, profile_runner="process", hermes_bin="/nonexistent/hermes",
+                      llm_key_pool=["sk-pool-key-0000000000"])
     done = rt.provisioner.provision("no-hermes", create=True)
     assert done.state == "provisioned" and done.reason is not None and "hermes is not installed" in done.reason
     assert done.port is not None and (Path(done.path) / "config.yaml").exists()
