@@ -253,8 +253,12 @@ async def test_our_own_failure_is_a_500_so_wechat_delivers_again(
 
 
 def test_without_hermes_the_process_runner_leaves_the_profile_provisioned(make_runtime: RuntimeFactory) -> None:
-    rt = make_runtime(schedule=False, profile_runner="process", hermes_bin="/nonexistent/hermes",
-                      llm_key_pool=["sk-pool-key-0000000000"])
+    rt = make_runtime(
+        schedule=False,
+        profile_runner="process",
+        hermes_bin="/nonexistent/hermes",
+        llm_key_pool=["sk-pool-key-0000000000"],
+    )
     done = rt.provisioner.provision("no-hermes", create=True)
     assert done.state == "provisioned" and done.reason is not None and "hermes is not installed" in done.reason
     assert done.port is not None and (Path(done.path) / "config.yaml").exists()
