@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from citation.verdict import Verdict
+
 MarketState = Literal["pre_open", "open", "lunch_break", "closing", "closed", "closed_final"]
 
 
@@ -201,4 +203,10 @@ class SearchAnswer(BaseModel):
         description="SearXNG engines that failed for this query, and why (results may be incomplete)."
     )
     cached: bool = Field(description="True when answered from the warehouse cache (no upstream call).")
+    cite: Cite
+
+
+class VerifyAnswer(Verdict):
+    """The verdict on a reply, with the cite of the check itself."""
+
     cite: Cite
