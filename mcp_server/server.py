@@ -5,14 +5,15 @@ from __future__ import annotations
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
 
-from mcp_server import search_tool, tools, warehouse_tools
+from mcp_server import search_tool, tools, verify_tool, warehouse_tools
 from mcp_server.auth import ACTIVE_SCOPE, AccountsTokenVerifier
 from mcp_server.runtime import Runtime
 from ops import __version__
 
 INSTRUCTIONS = (
     "Twilight Drive serves cited A-share market data. Every answer carries cite.tool_call_id: "
-    "quote it beside each number you state. Errors carry a category and a remedy."
+    "quote it beside each number you state, then check your draft with verify_answer before "
+    "answering. Errors carry a category and a remedy."
 )
 
 
@@ -36,4 +37,5 @@ def build_server(rt: Runtime, *, http_auth: bool) -> MCPServer:
     tools.register(server, rt)
     warehouse_tools.register(server, rt)
     search_tool.register(server, rt)
+    verify_tool.register(server, rt)
     return server

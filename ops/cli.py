@@ -126,7 +126,7 @@ def _job(settings: Settings, job: dict[str, Any], *, as_json: bool = False) -> i
         return 1
     bar.close()
     print(json.dumps(result, indent=2, ensure_ascii=False, default=str) if as_json else _summary(job, result))
-    return 1 if result.get("failed") else 0
+    return 1 if result.get("failed") or result.get("verdict") == "fail" else 0
 
 
 class _ProgressBar:
@@ -154,6 +154,16 @@ class _ProgressBar:
 
 
 def _summary(job: dict[str, Any], result: dict[str, Any]) -> str:
+    if job["job"] == "verify":
+        counts = ", ".join(f"{n} {status}" for status, n in result["counts"].items() if n) or "no claims"
+        lines = [f"{result['verdict'].upper()}: {counts}"]
+        for claim in result["claims"]:
+            cited = ",".join(claim["tool_call_id"]) or "-"
+            expected = "; ".join(f"{e['field']}={e['value']}{' ' + e['unit'] if e['unit'] else ''}"
+                                 for e in claim.get("expected") or [])  # fmt: skip
+            lines.append(f"  {claim['status']:16} {claim['text']:18} {cited:20} {claim['matched'] or ''}"
+                         + (f"  expected {expected}" if expected else ""))  # fmt: skip
+        return "\n".join(lines)
     if job["job"] == "ledger_show":
         head = (f"{result['tool_call_id']}  {result['tool']}  by {result['caller']}  at {result['recorded_at']}"
                 f"  ({result['server_version']})")  # fmt: skip
@@ -239,6 +249,11 @@ def parser() -> argparse.ArgumentParser:
     show.add_argument("id", metavar="ID", help="its cite.tool_call_id (tc_...)")
     show.add_argument("--json", action="store_true")
 
+    verify = commands.add_parser("verify", help="check a reply's numbers against the ledger (exit 0 pass, 1 fail)")
+    verify.add_argument("file", metavar="FILE", help="the reply, as the user would get it; - reads standard input")
+    verify.add_argument("--user", default=None, help="check against this user's answers only (default: anyone's)")
+    verify.add_argument("--json", action="store_true")
+
     accounts_cli.add_parsers(commands)
     profiles_cli.add_parsers(commands)
     return root
@@ -260,6 +275,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         job = {"job": "quality", "date": args.date}
     elif args.command == "ledger":
         job = {"job": "ledger_show", "id": args.id}
+    elif args.command == "verify":
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+        job = {"job": "verify", "text": text, "user": args.user}
     elif args.warehouse_command == "stats":
         job = {"job": "stats"}
     else:

@@ -116,7 +116,19 @@ async def run_job(rt: Runtime, job: dict[str, Any], progress: Event) -> dict[str
         return await anyio.to_thread.run_sync(rt.store.snapshot, Path(str(job.get("path"))))
     if kind == "ledger_show":
         return await anyio.to_thread.run_sync(_ledger_entry, rt, str(job.get("id") or ""))
+    if kind == "verify":
+        return await anyio.to_thread.run_sync(_verify, rt, str(job.get("text") or ""), job.get("user"))
     raise InvalidArgument("job", f"unknown job {kind!r}", f"use one of {', '.join(JOBS)}")
+
+
+def _verify(rt: Runtime, text: str, user: str | None) -> dict[str, Any]:
+    """An operator's check of a reply: against `user`'s answers, or anyone's without --user."""
+    from mcp_server.verify_tool import check
+    from warehouse.ledger import caller_of_user
+
+    verdict = check(rt.ledger, text, caller_of_user(user) if user else None)
+    rt.metrics.verification(verdict.verdict, [c.status for c in verdict.claims])
+    return verdict.model_dump(mode="json")
 
 
 def _ledger_entry(rt: Runtime, tool_call_id: str) -> dict[str, Any]:

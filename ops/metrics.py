@@ -26,6 +26,17 @@ class Metrics:
         self.http_requests = Counter(
             "twilight_http_requests", "HTTP requests", ["path", "status"], registry=self.registry
         )
+        self.verifications = Counter(
+            "twilight_verifications", "Replies verified against the ledger", ["verdict"], registry=self.registry
+        )
+        self.verified_claims = Counter(
+            "twilight_verified_claims", "Claims in verified replies, by status", ["status"], registry=self.registry
+        )
+
+    def verification(self, verdict: str, statuses: list[str]) -> None:
+        self.verifications.labels(verdict).inc()
+        for status in statuses:
+            self.verified_claims.labels(status).inc()
 
     def tool_call(self, tool: str, outcome: str, seconds: float) -> None:
         self.tool_calls.labels(tool, outcome).inc()
