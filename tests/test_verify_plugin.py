@@ -31,6 +31,7 @@ from profiles.envfile import read_env
 from profiles.plugins import twilight_verify
 from profiles.plugins.twilight_verify import client, marking
 from profiles.templates import TEMPLATES_DIR, apply
+from tests import scripted_llm
 from tests.conftest import CLOSED
 from tests.fake_eastmoney import FakeEastmoney
 from tests.fake_tushare import FakeTushare
@@ -260,8 +261,7 @@ def test_a_refused_key_delivers_the_reply_unchanged(
 @pytest.mark.slow
 def test_replies_checked_by_the_real_verify_answer(twilight: Served, tmp_path: Path) -> None:
     """End to end: a P/E fetched with `fundamentals`, then quoted right and wrong."""
-    if twilight.tools.isdisjoint({twilight_verify.TOOL}):
-        pytest.skip(f"{twilight_verify.TOOL} is not served by this twilight-drive yet")
+    assert twilight_verify.TOOL in twilight.tools
     home = profile(tmp_path, twilight.url, twilight.token)
     found = client.call_tool(client.find_endpoint(home), "fundamentals", {"code": "600519", "trade_date": "20251023"},
                              timeout=30)  # fmt: skip
@@ -337,19 +337,18 @@ def test_in_hermes_the_hook_asks_the_profiles_server_with_the_profiles_key(
     seen, log = hermes_probe(hermes, home, reply)
     assert seen["ping"]["ok"] is True  # hermes' interpreter, the URL of config.yaml, the key of .env
     assert seen["no_number"] == []
-    if twilight_verify.TOOL in twilight.tools:
-        [marked] = seen["reply"]
-        assert re.match(r"市盈率 \(TTM\) 20\.44( 倍)?⚠️", marked) and OTHER_TC in marked.split("\n\n", 1)[1]
-    else:  # fails open: hermes delivers the reply as it is, and its log says why
-        assert seen["reply"] == []
-        assert "twilight_verify: weixin not checked, delivered as it is: verify_answer answered an error" in log
+    [marked] = seen["reply"]
+    assert re.match(r"市盈率 \(TTM\) 20\.44( 倍)?⚠️", marked) and OTHER_TC in marked.split("\n\n", 1)[1]
     assert twilight.token not in log
 
 
 # -- through a real hermes gateway (its API server platform) -----------------------------------------
 class MisquotingLLM(ScriptedLLM):
-    """The scripted LLM calls `fundamentals` on 600519 as before, but then quotes a P/E of 25.10 (the
-    tool said 20.4403) beside the tool's own id: the reply the plugin exists to catch."""
+    """The scripted LLM calls `fundamentals` on 600519 as before, then answers with the P/E the tool
+    gave (`right`) or quotes 25.10 (the tool said 20.4403) beside the tool's own id: the reply the
+    plugin exists to catch."""
+
+    right = False
 
     def handle(self, request: BaseHTTPRequestHandler) -> None:
         if request.command != "POST":
@@ -361,7 +360,9 @@ class MisquotingLLM(ScriptedLLM):
         results = [m for m in body.get("messages") or [] if m.get("role") == "tool"]
         tool = next((t["function"]["name"] for t in body.get("tools") or []
                      if t.get("function", {}).get("name", "").endswith("__fundamentals")), None)  # fmt: skip
-        if results:
+        if results and self.right:
+            self._stream(request, body, text=scripted_llm.answer(results[-1]))
+        elif results:
             cite = re.search(r"tc_[0-9a-f]{16}", json.dumps(results[-1]))
             self._stream(request, body, text=misquote(cite.group(0) if cite else "tc_missing"))
         elif tool:
@@ -411,22 +412,31 @@ def gateway(hermes: str, twilight: Served, tmp_path: Path) -> Iterator[tuple[str
 
 
 @pytest.mark.slow
-def test_the_gateway_runs_the_hook_on_the_api_servers_reply(
+def test_the_gateway_delivers_a_right_pe_unchanged_and_marks_a_wrong_one(
     gateway: tuple[str, str, Path, MisquotingLLM], twilight: Served
 ) -> None:
     api, key, home, llm = gateway
-    question = {"model": "desk", "messages": [{"role": "user", "content": "600519 的市盈率是多少？"}]}
-    asked = httpx.post(f"{api}/v1/chat/completions", headers={"Authorization": f"Bearer {key}"}, json=question,
-                       timeout=180)  # fmt: skip
-    assert asked.status_code == 200, asked.text
-    text = asked.json()["choices"][0]["message"]["content"]
+
+    def ask() -> str:
+        question = {"model": "desk", "messages": [{"role": "user", "content": "600519 的市盈率是多少？"}]}
+        asked = httpx.post(f"{api}/v1/chat/completions", headers={"Authorization": f"Bearer {key}"}, json=question,
+                           timeout=180)  # fmt: skip
+        assert asked.status_code == 200, asked.text
+        text: str = asked.json()["choices"][0]["message"]["content"]
+        return text
+
+    llm.right = True
+    right = ask()
     tool_results = [m for r in llm.requests for m in r.get("messages", []) if m.get("role") == "tool"]
     tc = re.findall(r"tc_[0-9a-f]{16}", json.dumps(tool_results))[0]  # the id our fundamentals answered
+    assert right == scripted_llm.answer(tool_results[-1]) and "20.4403" in right and tc in right  # unchanged: it passed
+    llm.right = False
+    wrong = ask()
+    assert re.match(r"贵州茅台 \(600519\.SH\) 2025-10-23 市盈率 \(TTM\) 25\.10( 倍)?⚠️", wrong), wrong
+    assert "以下数字未能核实" in wrong and "20.4403" in wrong.split("\n\n", 1)[1]
+    metrics = httpx.get(twilight.url.removesuffix("/mcp") + "/metrics", timeout=5).text
+    assert 'twilight_verifications_total{verdict="pass"}' in metrics
+    assert 'twilight_verifications_total{verdict="fail"}' in metrics
+    assert 'twilight_verified_claims_total{status="mismatch"}' in metrics
     logs = "".join(p.read_text(errors="ignore") for p in (home / "logs").glob("*.log"))
-    if twilight_verify.TOOL in twilight.tools:
-        assert re.match(r"贵州茅台 \(600519\.SH\) 2025-10-23 市盈率 \(TTM\) 25\.10( 倍)?⚠️", text), text
-        assert "以下数字未能核实" in text and "20.4403" in text.split("\n\n", 1)[1]
-    else:  # not served yet: the hook ran, failed open, and said so in hermes' log
-        assert text == misquote(tc)
-        assert "twilight_verify: api_server not checked, delivered as it is: verify_answer answered an error" in logs
     assert twilight.token not in logs
