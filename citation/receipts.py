@@ -6,6 +6,10 @@ keys, separators `,` and `:`, UTF-8 with non-ASCII kept. That form is what a cli
 from the structuredContent it received with any JSON library, so checking a receipt needs only
 the public key (`GET /receipts/public-key`) and a few lines of code (README).
 
+Numbers are the one place JSON libraries disagree: Python writes 1500.0 where JavaScript writes
+1500. So a signed answer carries every integral number as an integer (`plain_numbers`), and any
+client, whatever its language, writes the same bytes back.
+
 The key is the server's own (made on first start, mode 0600) or an operator's; `key_id` names
 it (the first 16 hex of the SHA-256 of the raw public key) so that a rotated key can be told apart.
 """
@@ -24,6 +28,17 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 ALG = "Ed25519"
+
+
+def plain_numbers(value: Any) -> Any:
+    """`value` with every float that is a whole number made an int (1500.0 -> 1500), recursively."""
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else value
+    if isinstance(value, dict):
+        return {k: plain_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain_numbers(v) for v in value]
+    return value
 
 
 def canonical(answer: dict[str, Any]) -> bytes:
@@ -72,9 +87,10 @@ class Signer:
         return {"alg": ALG, "key_id": self.key_id, "sha256": hashlib.sha256(data).hexdigest(), "signature": signature}
 
     def sign(self, answer: dict[str, Any]) -> dict[str, Any]:
-        """`answer` with its receipt in `cite.receipt` (in place: the answer is ours, fresh)."""
-        answer["cite"]["receipt"] = self.receipt(answer)
-        return answer
+        """`answer`, its whole numbers made integers, with its receipt in `cite.receipt`."""
+        signed: dict[str, Any] = plain_numbers(answer)
+        signed["cite"]["receipt"] = self.receipt(signed)
+        return signed
 
 
 def check(answer: dict[str, Any], public_pem: str | bytes) -> bool:

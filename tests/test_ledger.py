@@ -81,6 +81,7 @@ async def test_answers_are_signed_recorded_and_survive_a_restart(
         tc = body["cite"]["tool_call_id"]
         assert body["cite"]["receipt"]["alg"] == "Ed25519" and body["cite"]["receipt"]["key_id"] == key["key_id"]
         assert checked_by_hand(body, key["public_key_pem"]) and check(body, key["public_key_pem"])
+        assert type(body["open_raw"]) is int  # 1500.0 is served as 1500: what a JavaScript client writes back
         tampered = {**body, "close_raw": 1501.1}
         assert not checked_by_hand(tampered, key["public_key_pem"]) and not check(tampered, key["public_key_pem"])
         shown = cli("ledger", "show", tc, "--json")  # the server holds the warehouse: the job goes to it
