@@ -155,7 +155,8 @@ def control_app(rt: Runtime, secret: str) -> Starlette:
                     result = await run_job(rt, job, lambda e: send.send_nowait(e) if _room(send) else None)
                     await send.send({"event": "result", "result": result})
                 except (InvalidArgument, ValueError, OSError) as exc:
-                    await send.send({"event": "error", "error": str(exc)})
+                    remedy = exc.remedy if isinstance(exc, InvalidArgument) else "fix it and run the command again"
+                    await send.send({"event": "error", "error": str(exc), "remedy": remedy})
 
         async def stream() -> AsyncIterator[bytes]:
             async with anyio.create_task_group() as tg:
@@ -292,6 +293,6 @@ def submit(server: dict[str, Any], job: dict[str, Any], progress: Event) -> dict
             if event["event"] == "result":
                 return dict(event["result"])
             if event["event"] == "error":
-                raise InvalidArgument("job", event["error"], "fix the argument and run the command again")
+                raise InvalidArgument("job", event["error"], event.get("remedy") or "fix it and run the command again")
             progress(event)
     raise RuntimeError("the server closed the job's stream without a result (see its log)")
