@@ -146,9 +146,11 @@ def start_desk(hermes: str, tmp_path: Path) -> Iterator[Callable[..., Desk]]:
     llm = ChatLLM().start()
     desks: list[Desk] = []
 
-    def start(*, home_channel: bool = True) -> Desk:
+    def start(*, home_channel: bool = True, unbound: bool = False) -> Desk:
         bound = bind(fake)
         bot = next(b for b in fake.bots.values() if b.bot_id == bound.bot_id)
+        if unbound:
+            fake.revoke(bot.bot_id)  # the user unbound the bot before its gateway started
         root = tmp_path / f"hermes{len(desks)}"
         home = root / "profiles" / "desk"
         write_profile(home, llm.url, bound, home_channel=home_channel)
@@ -248,3 +250,17 @@ def test_without_a_home_channel_hermes_asks_the_user_to_sethome(start_desk: Call
     assert any("/sethome" in s.text for s in sent) and any(s.text == "收到：你好" for s in sent)
     desk.stop()
     assert not any("shutting down" in s.text for s in desk.fake.sent_to(OWNER))  # no home channel to tell
+
+
+def test_a_dead_bot_token_is_an_expired_session_to_hermes(start_desk: Callable[..., Desk]) -> None:
+    """The stand-in's answer to an unknown token is the one hermes reads as an expired session: it
+    stays up, stops polling for ten minutes and says so in its log (nothing reaches the user)."""
+    desk = start_desk(unbound=True, home_channel=False)  # with one, its stop notice retries for 10 s
+    deadline = time.monotonic() + 30
+    while "Session expired; pausing for 10 minutes" not in desk.logs() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert "Session expired; pausing for 10 minutes" in desk.logs()
+    polls = [r for r in desk.fake.requests if r.path == "/ilink/bot/getupdates"]
+    time.sleep(3)
+    assert [r for r in desk.fake.requests if r.path == "/ilink/bot/getupdates"] == polls  # paused
+    assert desk.process.poll() is None and desk.fake.sent == []
