@@ -1,8 +1,11 @@
-"""Per-key request limits on /mcp: `api_keys.rate_limit_per_min` (60 by default), a 429 beyond it.
+"""What a key may do on /mcp before the MCP app sees the request: its subscription, and its rate.
 
-A sliding window of the last minute's requests per key, in this process: a bot that loops on a
-tool gets told how long to wait (Retry-After) instead of spending everyone's upstream quota.
-Requests without a known, active key pass through untouched; the MCP app answers them 401/403.
+A key whose user's subscription has ended (`paid_until` passed) is answered 403 with when it ended
+and how to renew, so the bot (and its user) learn why instead of a bare "insufficient scope".
+Per-key limits: `api_keys.rate_limit_per_min` (60 by default), a sliding window of the last
+minute's requests in this process; beyond it a 429 with Retry-After, so a bot that loops on a
+tool is told how long to wait instead of spending everyone's upstream quota. Requests without a
+known key pass through untouched; the MCP app answers them 401 (unknown) or 403 (revoked).
 """
 
 from __future__ import annotations
@@ -16,21 +19,31 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from provisioning.tokens import TokenOwner, TokenState, TokenStore, digest
+from warehouse.market_clock import SHANGHAI
 
 WINDOW_SECONDS = 60.0
 _OWNER_TTL = 5.0  # seconds a key's owner and limit are remembered (a revocation is checked by the app itself)
 
 
 class KeyRateLimit:
-    def __init__(self, app: ASGIApp, tokens: TokenStore) -> None:
+    def __init__(self, app: ASGIApp, tokens: TokenStore, renew_url: str) -> None:
         self.app = app
         self._tokens = tokens
+        self._renew_url = renew_url
         self._calls: dict[int, collections.deque[float]] = collections.defaultdict(collections.deque)
         self._owners: dict[str, tuple[float, TokenOwner | None]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith("/mcp"):
             owner = await self._owner(scope)
+            if owner is not None and owner.state is TokenState.EXPIRED and owner.paid_until is not None:
+                ended = owner.paid_until.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+                ended_body = {"error": "subscription_ended",
+                        "error_description": f"订阅已于 {ended} (北京时间) 到期，续费请打开 {self._renew_url}。 "
+                        f"The subscription ended on {ended} Asia/Shanghai; renew at {self._renew_url}.",
+                        "renew_url": self._renew_url}  # fmt: skip
+                await JSONResponse(ended_body, 403)(scope, receive, send)
+                return
             if owner is not None and owner.state is TokenState.ACTIVE:
                 wait = self._take(owner.key_id, owner.rate_limit_per_min)
                 if wait:

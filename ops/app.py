@@ -149,7 +149,7 @@ def build_app(rt: Runtime) -> Starlette:
             Route("/metrics", metrics, methods=["GET"]),
             Route("/receipts/public-key", public_key, methods=["GET"]),
             wechatpay_route(rt.settings, rt.accounts, provision),
-            Mount("/", app=KeyRateLimit(NoGetStream(mcp_app), rt.tokens)),
+            Mount("/", app=KeyRateLimit(NoGetStream(mcp_app), rt.tokens, rt.settings.join_url)),
         ],
         lifespan=lifespan,
     )

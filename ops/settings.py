@@ -132,6 +132,11 @@ class Settings(BaseSettings):
         description="Where this host's profiles live: the profile registry's working copy, the HERMES_HOME root "
         "of every profile (each in profiles/<name>); default TWILIGHT_HOME/profile-registry.",
     )
+    public_url: str | None = Field(
+        default=None,
+        description="This server's public base URL (https://drive.example.com): the payer's page, renewal links "
+        "and WeChat Pay's notify URL derive from it; default http://HOST:PORT.",
+    )
     public_mcp_url: str | None = Field(
         default=None, description="The MCP URL profiles call; default http://HOST:PORT/mcp of this server."
     )
@@ -196,6 +201,15 @@ class Settings(BaseSettings):
     @property
     def profile_registry_remote(self) -> str:
         return self.profile_registry or str(self.home / "profile-registry.git")
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def join_url(self) -> str:
+        """Where a payer pays, and a user renews."""
+        return self.base_url + "/join"
 
     @property
     def mcp_url(self) -> str:

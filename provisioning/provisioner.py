@@ -172,6 +172,36 @@ class Provisioner:
             report.append({"user": user, "healthy": ok, "restarted": restarted})
         return report
 
+    def restart(self, profile_name: str) -> Provisioned | None:
+        """Stop the profile's gateway and provision its user again, which starts it with what its
+        `.env` holds now (a new WeChat binding); None for a profile that is no user's."""
+        with Session(self._engine) as session:
+            query = select(User.name, HermesProfile.pid).join(HermesProfile, HermesProfile.user_id == User.id)
+            row = session.execute(query.where(HermesProfile.name == profile_name)).first()
+        if row is None:
+            return None
+        user, pid = row
+        if pid is not None and runners.alive(pid):
+            runners.stop(pid)
+        return self.provision(user)
+
+    def halt(self, user_name: str, state: str, reason: str) -> str | None:
+        """Stop the user's bot and leave it stopped (supervision restarts only running or failed ones);
+        its profile's name, or None when the user has none."""
+        with Session(self._engine) as session:
+            query = select(HermesProfile.id, HermesProfile.name, HermesProfile.pid).join(
+                User, HermesProfile.user_id == User.id
+            )
+            row = session.execute(query.where(User.name == user_name)).first()
+        if row is None:
+            return None
+        profile_id, name, pid = row
+        if pid is not None and runners.alive(pid):
+            runners.stop(pid)
+        self._save(profile_id, state=state, reason=reason, pid=None)
+        log.info("profile_halted", user=user_name, profile=name, state=state)
+        return str(name)
+
     def _user(self, name: str, plan: str | None, create: bool) -> tuple[int, str]:
         with Session(self._engine) as session, session.begin():
             user = session.scalar(select(User).where(User.name == name))

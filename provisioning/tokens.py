@@ -28,6 +28,7 @@ def digest(raw: str) -> str:
 class TokenState(Enum):
     ACTIVE = "active"
     REVOKED = "revoked"
+    EXPIRED = "expired"  # the key is fine, its user's subscription (paid_until) has passed
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class TokenOwner:
     state: TokenState
     key_id: int = 0
     rate_limit_per_min: int = 60
+    paid_until: dt.datetime | None = None  # None: not a subscription (an operator's key)
 
 
 @dataclass(frozen=True)
@@ -105,11 +107,17 @@ class TokenStore:
     def owner(self, raw: str) -> TokenOwner | None:
         with self._engine.connect() as conn:
             row = conn.execute(
-                select(User.name, ApiKey.revoked_at, ApiKey.id, ApiKey.rate_limit_per_min)
+                select(User.name, ApiKey.revoked_at, ApiKey.id, ApiKey.rate_limit_per_min, User.paid_until)
                 .join(ApiKey, ApiKey.user_id == User.id)
                 .where(ApiKey.token_sha256 == digest(raw))
             ).first()
         if row is None:
             return None
-        state = TokenState.REVOKED if row[1] is not None else TokenState.ACTIVE
-        return TokenOwner(row[0], state, row[2], row[3])
+        paid_until = row[4].replace(tzinfo=dt.UTC) if row[4] is not None and row[4].tzinfo is None else row[4]
+        if row[1] is not None:
+            state = TokenState.REVOKED
+        elif paid_until is not None and paid_until <= dt.datetime.now(dt.UTC):
+            state = TokenState.EXPIRED
+        else:
+            state = TokenState.ACTIVE
+        return TokenOwner(row[0], state, row[2], row[3], paid_until)

@@ -61,6 +61,7 @@ def served(
         "TWILIGHT_YAHOO_URL": fake_yahoo.url,
         "TWILIGHT_TDX_SERVERS": '["127.0.0.1:9"]',  # refused: every upstream stays on this machine
         "TWILIGHT_UPSTREAM_TRIES": "1",
+        "TWILIGHT_LLM_KEY_POOL": '["sk-gateway-pool-key-01"]',  # a profile's model key comes from the pool
     }
     issued = subprocess.run(
         [TWILIGHT, "token", "issue", "--user", "hermes-1"], env=env, capture_output=True, text=True, check=True
