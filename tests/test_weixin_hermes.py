@@ -191,10 +191,11 @@ def test_the_allowed_user_is_answered_and_a_stranger_is_not(start_desk: Callable
     assert (reply.bot_id, reply.text) == (bot.bot_id, "收到：你好，desk")
     assert reply.context_token == said["context_token"]  # the token the user's message carried
     assert reply.body["msg"]["message_type"] == 2 and reply.client_id.startswith("hermes-weixin-")
-    assert [t.status for t in fake.typed if t.to_user == OWNER][:1] == [1] and fake.typed[-1].status == 2
     assert any(r.path == "/ilink/bot/getconfig" and r.body["ilink_user_id"] == OWNER for r in fake.requests)
     time.sleep(2)
     assert len(fake.sent_to(OWNER)) == 1  # the reply only: no "/sethome" notice with a home channel set
+    typing = [t.status for t in fake.typed if t.to_user == OWNER]  # on while it works, off after the reply
+    assert typing[:1] == [1] and typing[-1] == 2, typing
 
     stranger = desk.say(STRANGER, "你好，我也想用")
     stranger_at = time.monotonic()
