@@ -22,7 +22,9 @@ from providers.health import ProviderHealth
 from providers.registry import build_composer
 from providers.web_search import WebSearch
 from provisioning.migrate import open_accounts
+from provisioning.binding import Binder
 from provisioning.provisioner import Provisioner
+from provisioning.subscriptions import Subscriptions
 from provisioning.tokens import TokenStore
 from provisioning.usage import Usage
 from warehouse.calendar import TradingCalendar
@@ -71,6 +73,8 @@ class Runtime:
     tokens: TokenStore
     accounts: Engine
     provisioner: Provisioner
+    binder: Binder
+    subscriptions: Subscriptions
     usage: Usage
     search: WebSearch
     ledger: Ledger
@@ -94,6 +98,7 @@ class Runtime:
         reader = Warehouse(replica, read_only=True) if replica is not None else store
         parts = (store, composer, calendar, flight, market, settings.lookback_days, curator)
         quotes = QuoteService(*parts, cross_check=tuple(settings.cross_check))
+        provisioner = Provisioner(accounts, settings)
         return cls(
             settings=settings,
             metrics=metrics,
@@ -109,7 +114,9 @@ class Runtime:
             replica=reader if reader is not store else None,
             tokens=TokenStore(accounts),
             accounts=accounts,
-            provisioner=Provisioner(accounts, settings),
+            provisioner=provisioner,
+            binder=Binder(accounts, settings.ilink_url, provisioner.restart),
+            subscriptions=Subscriptions(accounts, provisioner, settings.join_url),
             usage=Usage(accounts),
             search=WebSearch(settings, metrics, market.now),
             ledger=Ledger(store, settings.ledger_retention_days),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 import time
 import uuid
@@ -21,9 +22,11 @@ from citation.receipts import ALG
 from mcp_server.rate_limit import KeyRateLimit
 from mcp_server.runtime import Runtime
 from mcp_server.server import build_server
-from ops import __version__
+from ops import __version__, join
 from ops.control import background
-from ops.webhooks import wechatpay_route
+from ops.webhooks import order_client, verifier, wechatpay_route
+from provisioning.orders import Orders
+from provisioning.wechatpay import Refund
 
 log = structlog.get_logger("ops.app")
 _LOOPBACK = ["127.0.0.1", "127.0.0.1:*", "localhost", "localhost:*", "[::1]", "[::1]:*"]
@@ -67,7 +70,8 @@ class RequestContext:
                 await self.app(scope, receive, send_with_id)
             finally:
                 path = scope.get("path", "")
-                label = path if path in ("/mcp", "/healthz", "/metrics", "/receipts/public-key") else "other"
+                known = ("/mcp", "/healthz", "/metrics", "/receipts/public-key", "/join", "/api/orders")
+                label = path if path in known else "/api/onboarding" if path.startswith("/api/onboarding/") else "other"
                 self.rt.metrics.http_requests.labels(label, str(status)).inc()
                 ms = round((time.perf_counter() - started) * 1000, 2)
                 log.info("http", method=scope.get("method"), path=path, status=status, ms=ms)
@@ -141,14 +145,31 @@ def build_app(rt: Runtime) -> Starlette:
         rt.close()
 
     async def provision(user: str) -> object:
-        return await anyio.to_thread.run_sync(functools.partial(rt.provisioner.provision, user))
+        """A paid user's bot made (or brought back after a renewal), then its WeChat QR asked for."""
+        made = await anyio.to_thread.run_sync(functools.partial(rt.provisioner.provision, user))
+        if made.state != "failed":
+            try:
+                await anyio.to_thread.run_sync(rt.binder.ensure, made.profile)
+            except Exception as exc:  # iLink away: the binding loop asks again
+                log.warning("binding_qr_unavailable", profile=made.profile, reason=str(exc))
+        return made
+
+    async def refunded(refund: Refund, now: dt.datetime) -> object:
+        user = await anyio.to_thread.run_sync(rt.subscriptions.refunded, refund, now)
+        if user is not None:
+            await anyio.to_thread.run_sync(rt.subscriptions.expire_due, now)
+        return user
+
+    checker = verifier(rt.settings)
+    orders = Orders(rt.accounts, rt.settings.plan_prices_fen, order_client(rt.settings, checker))
 
     app = Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
             Route("/metrics", metrics, methods=["GET"]),
             Route("/receipts/public-key", public_key, methods=["GET"]),
-            wechatpay_route(rt.settings, rt.accounts, provision),
+            wechatpay_route(rt.settings, rt.accounts, provision, refunded),
+            *join.routes(rt.accounts, orders, rt.binder, rt.settings.plan_prices_fen),
             Mount("/", app=KeyRateLimit(NoGetStream(mcp_app), rt.tokens, rt.settings.join_url)),
         ],
         lifespan=lifespan,

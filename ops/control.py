@@ -40,6 +40,9 @@ if TYPE_CHECKING:  # a CLI job that goes to the server need not import the whole
 Event = Callable[[dict[str, Any]], None]
 log = structlog.get_logger("ops.control")
 USAGE_EVERY = 2.0  # seconds between usage_log writes
+BIND_EVERY = 1.0  # seconds between rounds of the bots' QR bindings
+BIND_POLLS = 50  # QR long polls at once
+QR_RETRY = 60.0  # seconds before asking iLink again for a QR it could not give
 PRUNE_EVERY = 24 * 3600.0  # seconds between ledger retention passes (and one at start)
 JOBS = ("daily", "backfill", "quality", "stats", "snapshot", "macro", "ledger_show", "verify")
 
@@ -206,6 +209,8 @@ async def background(rt: Runtime) -> AsyncIterator[list[dict[str, str | None]]]:
         tg.start_soon(serve_control, rt)
         tg.start_soon(write_usage, rt)
         tg.start_soon(write_ledger, rt)
+        tg.start_soon(bind_bots, rt)
+        tg.start_soon(watch_subscriptions, rt)
         if rt.settings.profile_runner == "process":
             tg.start_soon(supervise_profiles, rt)
         if scheduler is not None:
@@ -264,6 +269,54 @@ async def write_ledger(rt: Runtime) -> None:
                     log.info("ledger_pruned", entries=gone, retention_days=rt.settings.ledger_retention_days)
         except Exception:  # the warehouse may be busy; the entries wait for the next turn
             log.exception("ledger_flush_failed")
+
+
+async def bind_bots(rt: Runtime) -> None:
+    """Every BIND_EVERY seconds: a QR for each paid profile that has none yet, and a long poll (a
+    thread each, at most BIND_POLLS at once) for each open binding not being polled."""
+    polling: set[int] = set()
+    limiter = anyio.CapacityLimiter(BIND_POLLS)  # long polls must not take the warehouse reads' threads
+
+    async def poll(binding_id: int) -> None:
+        try:
+            await anyio.to_thread.run_sync(rt.binder.poll, binding_id, limiter=limiter)
+        except Exception:
+            log.exception("binding_poll_failed", binding=binding_id)
+            await anyio.sleep(BIND_EVERY * 5)
+        finally:
+            polling.discard(binding_id)
+
+    tried: dict[str, float] = {}  # profile -> when its QR was last asked for and could not be had
+    async with anyio.create_task_group() as tg:
+        while True:
+            try:
+                for name in await anyio.to_thread.run_sync(rt.binder.unbound_profiles):
+                    if anyio.current_time() - tried.get(name, -QR_RETRY) < QR_RETRY:
+                        continue
+                    try:
+                        await anyio.to_thread.run_sync(rt.binder.ensure, name, limiter=limiter)
+                    except Exception as exc:
+                        tried[name] = anyio.current_time()
+                        log.warning("binding_qr_unavailable", profile=name, reason=str(exc), retry_in=QR_RETRY)
+                for binding_id in await anyio.to_thread.run_sync(rt.binder.open_ids):
+                    if binding_id not in polling and len(polling) < BIND_POLLS:
+                        polling.add(binding_id)
+                        tg.start_soon(poll, binding_id)
+            except Exception:  # iLink or the database away: the next round tries again
+                log.exception("binding_round_failed")
+            await anyio.sleep(BIND_EVERY)
+
+
+async def watch_subscriptions(rt: Runtime) -> None:
+    """Bots of ended subscriptions stopped (after their last message), every TWILIGHT_SUBSCRIPTION_CHECK_EVERY s."""
+    while True:
+        try:
+            stopped = await anyio.to_thread.run_sync(rt.subscriptions.expire_due, rt.clock.now())
+            if stopped:
+                log.info("subscriptions_ended", users=stopped)
+        except Exception:
+            log.exception("subscription_check_failed")
+        await anyio.sleep(rt.settings.subscription_check_every)
 
 
 # -- the CLI side ---------------------------------------------------------------------------

@@ -123,6 +123,23 @@ class Settings(BaseSettings):
     wechatpay_apiv3_key: SecretStr | None = Field(default=None, description="The 32-character APIv3 key.")
     wechatpay_public_key_file: Path | None = Field(default=None, description="WeChat Pay public key (PEM).")
     wechatpay_public_key_id: str | None = Field(default=None, description="Its id, PUB_KEY_ID_...")
+    wechatpay_api_url: str = Field(
+        default="https://api.mch.weixin.qq.com", description="WeChat Pay API v3 base URL (orders are created there)."
+    )
+    wechatpay_appid: str | None = Field(default=None, description="The AppID bound to our merchant id (orders).")
+    wechatpay_merchant_key_file: Path | None = Field(
+        default=None, description="Our merchant API private key (apiclient_key.pem) that signs order requests."
+    )
+    wechatpay_merchant_serial: str | None = Field(default=None, description="Its certificate's serial number.")
+    wechatpay_notify_url: str | None = Field(
+        default=None, description="Where WeChat Pay notifies payments; default TWILIGHT_PUBLIC_URL/webhooks/wechatpay."
+    )
+    ilink_url: str = Field(
+        default="https://ilinkai.weixin.qq.com", description="Tencent iLink bot API: the bots' WeChat QR binding."
+    )
+    subscription_check_every: float = Field(
+        default=300.0, gt=0, description="Seconds between checks for ended subscriptions (their bots are stopped)."
+    )
     plan_prices_fen: dict[str, int] = Field(
         default_factory=lambda: {"pro": 19800}, description='Plans and their prices in fen (CNY), {"pro": 19800}.'
     )
@@ -205,6 +222,10 @@ class Settings(BaseSettings):
     @property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def notify_url(self) -> str:
+        return self.wechatpay_notify_url or self.base_url + "/webhooks/wechatpay"
 
     @property
     def join_url(self) -> str:

@@ -1,4 +1,4 @@
-"""POST /webhooks/wechatpay: WeChat Pay's payment notifications, answered the way WeChat expects.
+"""POST /webhooks/wechatpay: WeChat Pay's payment and refund notifications, answered the way WeChat expects.
 
 Verified (signature, timestamp, key id, decryption) before anything is believed; recorded
 durably before the 204, because WeChat stops redelivering on a 2xx; provisioned after the
@@ -6,6 +6,7 @@ reply, because WeChat waits 5 s at most and provisioning takes longer. A bad sig
 stale timestamp is a 401 `{"code": "FAIL", "message": ...}`; our own failure is a 500, so that
 WeChat delivers again. A redelivery of a paid notification provisions again, which is
 idempotent, so a crash between the reply and the provisioning heals on WeChat's next try.
+A verified refund is recorded once and ends the subscription (its bot stops).
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ from starlette.routing import Route
 
 from ops.settings import Settings
 from provisioning import payments
-from provisioning.wechatpay import NotificationRejected, Verifier
+from provisioning.wechatpay import NotificationRejected, Refund, Verifier
+from provisioning.wechatpay_orders import NativeOrders, load_private_key
 
 log = structlog.get_logger("ops.webhooks")
-Provision = Callable[[str], Awaitable[object]]
+Provision = Callable[[str], Awaitable[object]]  # after a payment: the user's bot, made or brought back
+Refunded = Callable[[Refund, dt.datetime], Awaitable[object]]  # record a verified refund (raises on our failure)
 
 
 def fail(status: int, message: str) -> JSONResponse:
@@ -55,7 +58,25 @@ def verifier(settings: Settings) -> Verifier | None:
                                settings.wechatpay_public_key_file, settings.wechatpay_public_key_id)  # fmt: skip
 
 
-def wechatpay_route(settings: Settings, engine: Engine, provision: Provision) -> Route:
+def order_client(settings: Settings, checker: Verifier | None) -> NativeOrders | None:
+    """The Native order client, when orders are configured (all of appid, merchant key and serial)."""
+    parts = {"TWILIGHT_WECHATPAY_APPID": settings.wechatpay_appid,
+             "TWILIGHT_WECHATPAY_MERCHANT_KEY_FILE": settings.wechatpay_merchant_key_file,
+             "TWILIGHT_WECHATPAY_MERCHANT_SERIAL": settings.wechatpay_merchant_serial}  # fmt: skip
+    missing = [name for name, value in parts.items() if not value]
+    if len(missing) == len(parts):
+        return None
+    if missing or checker is None:
+        also = missing + ([] if checker is not None else ["the TWILIGHT_WECHATPAY_* notification settings"])
+        raise ValueError(f"WeChat Pay orders are half configured: set {', '.join(also)} as well")
+    assert settings.wechatpay_appid and settings.wechatpay_merchant_key_file and settings.wechatpay_merchant_serial
+    return NativeOrders(mch_id=checker.mch_id, appid=settings.wechatpay_appid,
+                        merchant_key=load_private_key(settings.wechatpay_merchant_key_file),
+                        merchant_serial=settings.wechatpay_merchant_serial, notify_url=settings.notify_url,
+                        verifier=checker, api_base=settings.wechatpay_api_url)  # fmt: skip
+
+
+def wechatpay_route(settings: Settings, engine: Engine, provision: Provision, refunded: Refunded) -> Route:
     checker = verifier(settings)
 
     async def notified(request: Request) -> Response:
@@ -64,10 +85,18 @@ def wechatpay_route(settings: Settings, engine: Engine, provision: Provision) ->
         body = await request.body()
         now = dt.datetime.now(dt.UTC)
         try:
-            tx = checker.verify(request.headers, body, now)
+            tx = checker.open(request.headers, body, now)
         except NotificationRejected as exc:
             log.warning("wechatpay_rejected", status=exc.status, reason=exc.reason)
             return JSONResponse(exc.reply_body(), status_code=exc.status)
+        if isinstance(tx, Refund):
+            try:
+                await refunded(tx, now)
+            except Exception:
+                log.exception("wechatpay_refund_failed", notification_id=tx.notification_id)
+                return fail(500, "could not record the refund; deliver again")
+            log.info("wechatpay_refund", notification_id=tx.notification_id, status=tx.refund_status)
+            return Response(status_code=204)
         try:
             recorded = await anyio.to_thread.run_sync(
                 functools.partial(payments.record, engine, tx, mch_id=checker.mch_id,

@@ -87,6 +87,17 @@ class Binder:
             ).scalars().first()  # fmt: skip
             return _binding(row, profile_name) if row is not None else None
 
+    def unbound_profiles(self) -> list[str]:
+        """Paid users' profiles that were made but never had a binding (its QR could not be had then)."""
+        with Session(self._engine) as session:
+            started = select(WechatBinding.profile_id)
+            return list(session.scalars(
+                select(HermesProfile.name).where(HermesProfile.user_id.is_not(None),
+                                                 HermesProfile.weixin_bot_id.is_(None),
+                                                 HermesProfile.state.in_(("running", "provisioned")),
+                                                 HermesProfile.id.not_in(started))
+            ))  # fmt: skip
+
     def open_ids(self) -> list[int]:
         with Session(self._engine) as session:
             return list(session.scalars(select(WechatBinding.id).where(WechatBinding.state.in_(OPEN))))

@@ -16,12 +16,14 @@ from pathlib import Path
 import structlog
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from profiles.envfile import read_env
 from provisioning import ilink
-from provisioning.accounts import HermesProfile, Payment, User
+from provisioning.accounts import HermesProfile, Payment, ProcessedNotification, User
 from provisioning.provisioner import Provisioner
+from provisioning.wechatpay import REFUND_SUCCESS, Refund
 from warehouse.market_clock import SHANGHAI
 
 log = structlog.get_logger("provisioning.subscriptions")
@@ -57,18 +59,27 @@ class Subscriptions:
             stopped.append(user)
         return stopped
 
-    def refunded(self, transaction_id: str, now: dt.datetime) -> str | None:
-        """A verified refund of a payment: it no longer pays; its user's subscription ends now. The user."""
-        with Session(self._engine) as session, session.begin():
-            payment = session.scalar(select(Payment).where(Payment.transaction_id == transaction_id))
-            if payment is None or payment.user_id is None:
-                return None
-            if payment.refunded_at is None:
+    def refunded(self, refund: Refund, now: dt.datetime) -> str | None:
+        """A verified refund notification, recorded once: its payment no longer pays and its user's
+        subscription ends now (their bot is stopped by `expire_due`). The user, if any."""
+        try:
+            with Session(self._engine) as session, session.begin():
+                session.add(ProcessedNotification(notification_id=refund.notification_id,
+                                                  event_type=refund.event_type, received_at=now))  # fmt: skip
+                session.flush()  # a redelivery stops here
+                if refund.event_type != REFUND_SUCCESS or refund.refund_status != "SUCCESS":
+                    return None
+                payment = session.scalar(select(Payment).where(Payment.transaction_id == refund.transaction_id))
+                if payment is None or payment.user_id is None:
+                    log.warning("refund_of_unknown_payment", out_trade_no=refund.out_trade_no)
+                    return None
                 payment.refunded_at = now
-            user = session.get_one(User, payment.user_id)
-            if user.paid_until is None or _aware(user.paid_until) > now:
-                user.paid_until = now
-            name = user.name
+                user = session.get_one(User, payment.user_id)
+                if user.paid_until is None or _aware(user.paid_until) > now:
+                    user.paid_until = now
+                name = user.name
+        except IntegrityError:
+            return None  # delivered before
         log.info("subscription_refunded", user=name)
         return name
 

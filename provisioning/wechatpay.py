@@ -35,6 +35,8 @@ REQUIRED_HEADERS = (HEADER_SIGNATURE, HEADER_TIMESTAMP, HEADER_NONCE, HEADER_SER
 SIGNATURE_TYPE = "WECHATPAY2-SHA256-RSA2048"
 ALGORITHM = "AEAD_AES_256_GCM"
 SUCCESS_EVENT = "TRANSACTION.SUCCESS"
+REFUND_PREFIX = "REFUND."
+REFUND_SUCCESS = "REFUND.SUCCESS"
 SUCCESS_STATE = "SUCCESS"
 
 APIV3_KEY_BYTES = 32
@@ -88,6 +90,20 @@ class Transaction:
 
 
 @dataclass(frozen=True)
+class Refund:
+    """A verified, decrypted refund notification (REFUND.SUCCESS, REFUND.ABNORMAL, REFUND.CLOSED)."""
+
+    notification_id: str
+    event_type: str
+    mchid: str
+    out_trade_no: str
+    transaction_id: str
+    out_refund_no: str | None
+    refund_status: str  # SUCCESS, CLOSED, ABNORMAL
+    raw: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Verifier:
     """Checks notifications signed with the WeChat Pay public key whose id (PUB_KEY_ID_...) is `public_key_id`."""
 
@@ -116,13 +132,29 @@ class Verifier:
         return cls(mch_id=mch_id, apiv3_key=key, public_key=public_key, public_key_id=public_key_id)
 
     def verify(self, headers: Mapping[str, str], body: bytes, now: dt.datetime) -> Transaction:
-        """Authenticate `body` (the raw request bytes), then decrypt it; raises NotificationRejected."""
+        """A payment notification, authenticated and decrypted; raises NotificationRejected."""
+        found = self.open(headers, body, now)
+        if isinstance(found, Refund):
+            raise _bad_request(f"{found.event_type} is a refund, not a payment")
+        return found
+
+    def open(self, headers: Mapping[str, str], body: bytes, now: dt.datetime) -> Transaction | Refund:
+        """Authenticate `body` (the raw request bytes), then decrypt it: a payment's transaction, or a
+        refund (REFUND.* events); raises NotificationRejected."""
+        self.authenticate(headers, body, now)
+        envelope = _parse_envelope(body)
+        resource = self._decrypt(envelope["resource"])
+        if str(envelope["event_type"]).startswith(REFUND_PREFIX):
+            return _refund(envelope, resource)
+        return _transaction(envelope, resource)
+
+    def authenticate(self, headers: Mapping[str, str], body: bytes, now: dt.datetime) -> None:
+        """WeChat Pay signed exactly `body`, lately, with our WeChat Pay public key (notifications and
+        API responses alike); raises NotificationRejected."""
         found = _signature_headers(headers)
         self._check_serial(found[HEADER_SERIAL])
         self._check_timestamp(found[HEADER_TIMESTAMP], now)
         self._check_signature(found, body)
-        envelope = _parse_envelope(body)
-        return _transaction(envelope, self._decrypt(envelope["resource"]))
 
     def _check_serial(self, serial: str) -> None:
         if serial != self.public_key_id:
@@ -276,6 +308,19 @@ def _transaction(envelope: Mapping[str, Any], tx: dict[str, Any]) -> Transaction
     )
 
 
+def _refund(envelope: Mapping[str, Any], resource: dict[str, Any]) -> Refund:
+    return Refund(
+        notification_id=envelope["id"],
+        event_type=envelope["event_type"],
+        mchid=_text(resource, "mchid", "refund"),
+        out_trade_no=_text(resource, "out_trade_no", "refund"),
+        transaction_id=_text(resource, "transaction_id", "refund"),
+        out_refund_no=_optional_text(resource, "out_refund_no"),
+        refund_status=_text(resource, "refund_status", "refund"),
+        raw=resource,
+    )
+
+
 def check_payment(tx: Transaction, *, mch_id: str, price_fen: int, currency: str = "CNY") -> str | None:
     """None when `tx` is a paid order for our merchant at the full price; otherwise why it is not."""
     if tx.event_type != SUCCESS_EVENT:
@@ -307,7 +352,7 @@ def encrypt_resource(
     data = json.dumps(plaintext, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     sealed = AESGCM(apiv3_key).encrypt(nonce.encode("utf-8"), data, associated_data.encode("utf-8"))
     return {
-        "original_type": "transaction",
+        "original_type": "refund" if associated_data == "refund" else "transaction",
         "algorithm": ALGORITHM,
         "ciphertext": base64.b64encode(sealed).decode("ascii"),
         "associated_data": associated_data,
@@ -323,13 +368,14 @@ def notification_body(
     notification_id: str | None = None,
 ) -> bytes:
     """The JSON body WeChat Pay POSTs: the envelope around an encrypted transaction, compact UTF-8."""
+    kind = "refund" if event_type.startswith(REFUND_PREFIX) else "transaction"
     envelope = {
         "id": notification_id or f"EV-{secrets.token_hex(10)}",
         "create_time": dt.datetime.now(BEIJING).isoformat(timespec="seconds"),
         "resource_type": "encrypt-resource",
         "event_type": event_type,
-        "summary": "支付成功" if event_type == SUCCESS_EVENT else event_type,
-        "resource": encrypt_resource(apiv3_key, transaction),
+        "summary": {SUCCESS_EVENT: "支付成功", REFUND_SUCCESS: "退款成功"}.get(event_type, event_type),
+        "resource": encrypt_resource(apiv3_key, transaction, associated_data=kind),
     }
     return json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
