@@ -11,6 +11,7 @@ known key pass through untouched; the MCP app answers them 401 (unknown) or 403 
 from __future__ import annotations
 
 import collections
+import datetime as dt
 import math
 import time
 
@@ -25,6 +26,10 @@ WINDOW_SECONDS = 60.0
 _OWNER_TTL = 5.0  # seconds a key's owner and limit are remembered (a revocation is checked by the app itself)
 
 
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
 class KeyRateLimit:
     def __init__(self, app: ASGIApp, tokens: TokenStore, renew_url: str) -> None:
         self.app = app
@@ -36,7 +41,8 @@ class KeyRateLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith("/mcp"):
             owner = await self._owner(scope)
-            if owner is not None and owner.state is TokenState.EXPIRED and owner.paid_until is not None:
+            paying = owner is not None and owner.state in (TokenState.ACTIVE, TokenState.EXPIRED)
+            if owner is not None and paying and owner.paid_until is not None and owner.paid_until <= _now():
                 ended = owner.paid_until.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
                 ended_body = {"error": "subscription_ended",
                         "error_description": f"订阅已于 {ended} (北京时间) 到期，续费请打开 {self._renew_url}。 "

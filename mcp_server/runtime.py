@@ -21,8 +21,8 @@ from providers.composer import Composer
 from providers.health import ProviderHealth
 from providers.registry import build_composer
 from providers.web_search import WebSearch
-from provisioning.migrate import open_accounts
 from provisioning.binding import Binder
+from provisioning.migrate import open_accounts
 from provisioning.provisioner import Provisioner
 from provisioning.subscriptions import Subscriptions
 from provisioning.tokens import TokenStore

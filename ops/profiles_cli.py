@@ -48,6 +48,9 @@ def _commands(parser: argparse.ArgumentParser) -> None:
     apply.add_argument("template")
     apply.add_argument("target")
     apply.add_argument("--json", action="store_true")
+    rebind = sub.add_parser("rebind", help="bind a paid bot to WeChat anew (a new phone): prints the QR to scan")
+    rebind.add_argument("name")
+    rebind.add_argument("--json", action="store_true")
     admin = sub.add_parser("admin", help="profiles running on this host (hermes-admin)")
     from ops.admin_cli import commands as admin_commands
 
@@ -92,8 +95,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     from profiles import templates
     from profiles.registry import Registry, RegistryError
 
-    registry = Registry(settings.profile_registry_remote, settings.hermes_home).ensure()
     command = args.profiles_command
+    if command == "rebind":
+        return _rebind(args, settings)
+    registry = Registry(settings.profile_registry_remote, settings.hermes_home).ensure()
     if command == "list":
         return _print(args, _listing(registry, settings))
     if command == "show":
@@ -143,6 +148,27 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     registry.push(f"template apply {args.template} as {args.target}")
     planted = {"profile": applied.name, "path": str(applied.path), "secrets_planted": applied.secrets_planted}
     return _print(args, planted)
+
+
+def _rebind(args: argparse.Namespace, settings: Settings) -> int:
+    """A new QR binding (the open one is replaced); the running server polls it, as its state is stored."""
+    import segno
+
+    from provisioning.binding import Binder, BindingError
+    from provisioning.ilink import IlinkError
+    from provisioning.migrate import open_accounts
+
+    binder = Binder(open_accounts(settings.accounts_url), settings.ilink_url, lambda _name: None)
+    try:
+        started = binder.begin(args.name)
+    except (BindingError, IlinkError) as exc:
+        print(f"twilight profiles rebind: {exc}", file=sys.stderr)
+        return 1
+    if not getattr(args, "json", False) and started.qr_url:
+        segno.make(started.qr_url, error="m").terminal(compact=True)
+    return _print(args, {"profile": started.profile, "binding": started.id, "state": started.state,
+                         "qr_url": started.qr_url, "next": "scan it with the new phone's WeChat; the running server"
+                         " finishes the binding and restarts the bot"})  # fmt: skip
 
 
 def template_dir(root: Path, name: str) -> Path:

@@ -94,7 +94,7 @@ def test_apply_twice_makes_two_profiles_without_collision(tmp_path: Path) -> Non
                                    "context_length": 131072}  # fmt: skip
         assert config["terminal"]["cwd"] == str(home / "workspace")
         assert config["platform_toolsets"] == {"weixin": ["twilight"], "api_server": ["twilight"]}
-        assert config["security"] == {"tirith_enabled": False}
+        assert config["security"] == {"tirith_enabled": False, "allow_lazy_installs": False}
         assert config["plugins"] == {"enabled": ["twilight_verify"]}
         assert plugin_files_of(home) == plugin_files_of(PLUGIN)  # one copy, from the package
         assert (home / "workspace" / "AGENTS.md").read_text() == (template / "AGENTS.md").read_text()
