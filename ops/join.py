@@ -70,7 +70,8 @@ def routes(engine: Engine, orders: Orders, binder: Binder, prices: dict[str, int
             return _error(exc.status, exc.argument, str(exc), exc.remedy)
         except OrderError as exc:
             log.warning("order_not_created", reason=str(exc))
-            return _error(502, "plan", f"WeChat Pay did not take the order ({exc})", "try again in a minute")
+            return _error(502, "plan", f"微信支付暂时无法下单，未扣款 (WeChat Pay did not take the order: {exc})",
+                          "请稍后再试 try again in a minute")  # fmt: skip
         log.info("order_created", order=made.order_id)
         return JSONResponse({"order_id": made.order_id, "code_url": made.code_url,
                              "expires_at": made.expires_at.isoformat(), "onboarding_token": made.onboarding_token},
