@@ -61,8 +61,8 @@ def step(engine: Engine, order: Order, now: dt.datetime) -> Step:
     name = profile.name
     if profile.state == "failed" and binding is None:
         return Step("failed", f"已付款，但机器人暂未能启动：{profile.reason}。"
-                    "无需再次付款，运营人员处理后此页会自动继续。 Paid, but the bot could not start yet; no need to pay again: this page goes on once an"
-                    " operator has fixed it.", profile=name)  # fmt: skip
+                    "无需再次付款，运营人员处理后此页会自动继续。 Paid, but the bot could not start yet; no need to"
+                    " pay again: this page goes on once an operator has fixed it.", profile=name)  # fmt: skip
     if binding is None or binding.state == "replaced":
         return Step("provisioning", "机器人已创建，正在生成绑定二维码。 Your bot is made; its QR is coming.",
                     profile=name)  # fmt: skip
