@@ -33,7 +33,7 @@ MCP_HEADERS = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Ve
 
 
 def serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    """`twilight serve` on `port`, once /healthz answers; its bench key is printed to nobody."""
+    """`twilight serve` on `port`, once /healthz answers (its log is dropped: a bench prints figures only)."""
     server = subprocess.Popen([TWILIGHT, "serve", "--port", str(port)], env=env, stderr=subprocess.DEVNULL)
     for _ in range(300):
         try:

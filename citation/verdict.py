@@ -8,7 +8,7 @@ quote instead. Field names here are part of the contract with agents.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
@@ -21,15 +21,7 @@ Status = Literal[
     "uncited",
     "unknown_cite",
 ]
-STATUSES: tuple[Status, ...] = (
-    "verified",
-    "derived_verified",
-    "mismatch",
-    "unit_mismatch",
-    "date_mismatch",
-    "uncited",
-    "unknown_cite",
-)
+STATUSES: tuple[Status, ...] = get_args(Status)
 PASSING: frozenset[Status] = frozenset({"verified", "derived_verified"})
 
 
