@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     upstream_timeout: float = Field(default=3.0, gt=0, description="Seconds per upstream HTTP call.")
     upstream_tries: int = Field(default=3, ge=1, le=10, description="Tries per upstream call (transient errors).")
     upstream_backoff: float = Field(default=0.5, ge=0, description="First retry delay in seconds; doubles.")
+    upstream_max_wait: float = Field(
+        default=10.0, ge=0, le=120,
+        description="Seconds a question may queue for its provider's request budget before RATE_LIMIT.",
+    )  # fmt: skip
     bar_final_time: str = Field(
         default="16:00",
         description="Asia/Shanghai time after which a trading day's daily bar is final upstream.",

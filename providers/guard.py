@@ -1,9 +1,11 @@
-"""Quota-aware upstream calls: a token bucket, bounded retries with backoff, a circuit breaker.
+"""Quota-aware upstream calls: a per-minute request budget, bounded retries with backoff, a circuit breaker.
 
 Every request a provider makes goes through its `Guard`, in this order:
 
-1. the bucket: `rate` requests per minute with a burst of `burst`; a caller waits for a
-   token when one comes within `max_wait` seconds, else gets `RateLimited` with the wait;
+1. the budget: at most `rate` requests in any minute, as upstreams count them (tushare: 200 a
+   minute). While the minute has room a request goes at once; when it is spent, a caller queues
+   for the first free slot if that comes within `max_wait` seconds, else gets `RateLimited` with
+   the wait;
 2. the breaker: open after `failures` consecutive failed requests, it refuses at once
    (`CircuitOpen`) until `cooldown` seconds have passed; then one trial request decides
    whether it closes again or stays open for another cooldown;
@@ -19,6 +21,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -33,35 +36,41 @@ Sleep = Callable[[float], None]
 @dataclass(frozen=True, slots=True)
 class Limits:
     rate: float = 120.0  # requests per minute
-    burst: int = 10
-    max_wait: float = 1.0  # seconds a caller may wait for a token
+    max_wait: float = 10.0  # seconds a caller may queue for a slot in the budget
     tries: int = 3
     backoff: float = 0.5
     failures: int = 5  # consecutive failed requests that open the breaker
     cooldown: float = 60.0  # seconds the breaker stays open
 
 
-class TokenBucket:
-    def __init__(self, rate_per_minute: float, burst: int, now: Monotonic) -> None:
-        self._rate = rate_per_minute / 60.0
-        self._capacity = float(max(1, burst))
-        self._tokens = self._capacity
+class MinuteBudget:
+    """`rate` requests per sliding minute; a rate under one a minute is one request per 60/rate s."""
+
+    def __init__(self, rate_per_minute: float, now: Monotonic) -> None:
+        self._capacity = max(1, math.floor(rate_per_minute))
+        self._window = self._capacity * 60.0 / rate_per_minute
+        self._slots: deque[float] = deque()  # when each request in the window goes (queued ones later)
         self._now = now
-        self._stamp = now()
         self._lock = threading.Lock()
 
-    def reserve(self) -> float:
-        """Take a token; the seconds to wait before using it (0 when one was in the bucket)."""
+    def reserve(self, max_wait: float) -> tuple[float, float | None]:
+        """(seconds to wait, the slot taken); no slot (None) when the wait would exceed `max_wait`."""
         with self._lock:
             now = self._now()
-            self._tokens = min(self._capacity, self._tokens + (now - self._stamp) * self._rate)
-            self._stamp = now
-            self._tokens -= 1
-            return 0.0 if self._tokens >= 0 else -self._tokens / self._rate
+            while self._slots and self._slots[0] <= now - self._window:
+                self._slots.popleft()
+            full = len(self._slots) >= self._capacity
+            slot = self._slots[-self._capacity] + self._window if full else now
+            wait = max(0.0, slot - now)
+            if wait > max_wait:
+                return wait, None
+            self._slots.append(slot)
+            return wait, slot
 
-    def give_back(self) -> None:
+    def give_back(self, slot: float) -> None:
         with self._lock:
-            self._tokens = min(self._capacity, self._tokens + 1)
+            if slot in self._slots:  # else it has left the window already
+                self._slots.remove(slot)
 
 
 class CircuitBreaker:
@@ -115,7 +124,7 @@ class Guard:
     ) -> None:
         self.provider = provider
         self.limits = limits
-        self.bucket = TokenBucket(limits.rate, limits.burst, now)
+        self.budget = MinuteBudget(limits.rate, now)
         self.breaker = CircuitBreaker(limits.failures, limits.cooldown, now)
         self._sleep = sleep
 
@@ -123,9 +132,8 @@ class Guard:
         """One logical call: admitted, throttled and retried as the module docstring says."""
         delay = self.limits.backoff
         for attempt in range(1, self.limits.tries + 1):
-            wait = self.bucket.reserve()
-            if wait > self.limits.max_wait:
-                self.bucket.give_back()
+            wait, slot = self.budget.reserve(self.limits.max_wait)
+            if slot is None:
                 observe("Throttled")
                 raise RateLimited(
                     f"{self.provider} request budget ({self.limits.rate:g}/min) is spent for now",
@@ -135,7 +143,7 @@ class Guard:
                 )
             refused = self.breaker.admit()
             if refused:
-                self.bucket.give_back()
+                self.budget.give_back(slot)
                 observe("CircuitOpen")
                 raise CircuitOpen(
                     f"{self.provider} is failing: not asked for {math.ceil(refused)} s (circuit breaker open)",

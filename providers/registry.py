@@ -44,6 +44,7 @@ def build_composer(
     def guard(name: str) -> Guard:
         limits = Limits(
             rate=rates[name],
+            max_wait=settings.upstream_max_wait,
             tries=settings.upstream_tries,
             backoff=settings.upstream_backoff,
             failures=settings.breaker_failures,

@@ -1,4 +1,4 @@
-"""The guard's three mechanisms on a clock the test moves: bucket, breaker, retries."""
+"""The guard's three mechanisms on a clock the test moves: the request budget, breaker, retries."""
 
 from __future__ import annotations
 
@@ -33,19 +33,40 @@ def _down() -> None:
     raise UpstreamUnavailable("down", provider="up", dataset="d")
 
 
-def test_bucket_waits_briefly_then_refuses_with_the_wait() -> None:
+def test_a_minutes_budget_goes_at_once_then_callers_queue_or_are_refused_with_the_wait() -> None:
     ticks = Ticks()
-    guard = _guard(ticks, rate=60, burst=2, max_wait=1.5)
+    guard = _guard(ticks, rate=30, max_wait=5)
     outcomes: list[str] = []
-    for _ in range(3):
+    for _ in range(30):  # the whole minute's budget, with no waiting (a small burst refused most of these)
         guard.run("d", lambda: 1, outcomes.append)
-    assert ticks.slept == [pytest.approx(1.0)]  # the third waited a second for its token
-    guard.run("d", lambda: 1, outcomes.append)  # a fourth: one more second
-    guard2 = _guard(Ticks(), rate=6, burst=1, max_wait=1.0)
-    guard2.run("d", lambda: 1, outcomes.append)
+    assert ticks.slept == [] and outcomes == ["ok"] * 30
+    ticks.now = 57.0
+    guard.run("d", lambda: 1, outcomes.append)  # the 31st queues until the first leaves the minute
+    assert ticks.slept == [pytest.approx(3.0)]
+    for _ in range(29):  # at 60 s the first minute's requests have all left it
+        guard.run("d", lambda: 1, outcomes.append)
+    assert len(ticks.slept) == 1
+    with pytest.raises(RateLimited) as spent:  # the next slot is a minute away: beyond a bearable wait
+        guard.run("d", lambda: 1, outcomes.append)
+    assert spent.value.retry_after == 60
+    slow = _guard(Ticks(), rate=6, max_wait=1.0)
+    for _ in range(6):
+        slow.run("d", lambda: 1, outcomes.append)
     with pytest.raises(RateLimited) as caught:
-        guard2.run("d", lambda: 1, outcomes.append)
-    assert caught.value.retry_after == 10 and "Throttled" in outcomes
+        slow.run("d", lambda: 1, outcomes.append)
+    assert caught.value.retry_after == 60 and outcomes[-1] == "Throttled"
+
+
+def test_a_refused_caller_takes_no_slot() -> None:
+    ticks = Ticks()
+    guard = _guard(ticks, rate=1, max_wait=0)
+    guard.run("d", lambda: 1, lambda _: None)
+    for _ in range(3):
+        with pytest.raises(RateLimited):
+            guard.run("d", lambda: 1, lambda _: None)
+    ticks.now = 60.0  # one minute after the one request that went: the budget is whole again
+    guard.run("d", lambda: 1, lambda _: None)
+    assert ticks.slept == []
 
 
 def test_retries_only_transient_failures_with_doubling_backoff() -> None:
