@@ -48,13 +48,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from ops.logging import configure_logging
+    from ops.profiles_cli import check_names
     from profiles.lifecycle import LifecycleError
+    from profiles.names import ProfileNameError
     from profiles.registry import RegistryError
 
-    configure_logging(settings.log_level)
-    settings.ensure_home()
     try:
+        check_names(args)
+        configure_logging(settings.log_level)
+        settings.ensure_home()
         return _run(args, settings)
+    except ProfileNameError as exc:  # a bad argument: nothing was written, no user or key made
+        print(f"hermes-admin: {exc}", file=sys.stderr)
+        return 2
     except (LifecycleError, RegistryError, ValueError) as exc:
         print(f"hermes-admin: {exc}", file=sys.stderr)
         return 1
@@ -92,11 +98,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 def _spawn(args: argparse.Namespace, settings: Settings, registry: Any, life: Any) -> dict[str, Any]:
     """One command from nothing to a running profile: apply the template (unique secrets planted),
     push it to the registry (secrets stay out), record and start it at the asked tier."""
-    from ops.profiles_cli import template_dir
+    from ops.profiles_cli import register_key, template_dir
     from profiles import templates
-    from profiles.envfile import read_env
-    from provisioning.migrate import open_accounts
-    from provisioning.tokens import TokenStore
 
     root = registry.workdir / "profiles"
     target = root / args.name
@@ -105,9 +108,7 @@ def _spawn(args: argparse.Namespace, settings: Settings, registry: Any, life: An
               "LLM_MODEL": settings.llm_model, "WORKSPACE": str(target / "workspace")}  # fmt: skip
     pools = {"llm": [k.get_secret_value() for k in settings.llm_key_pool]}
     applied = templates.apply(template, target, values, pools, pick=len(registry.profiles()))
-    env = read_env(target / ".env")
-    if "TWILIGHT_API_TOKEN" in env:  # the profile's key must be known to our server, by its digest
-        TokenStore(open_accounts(settings.accounts_url)).adopt(args.name, env["TWILIGHT_API_TOKEN"])
+    register_key(settings, args.name, target)  # the profile's key must be known to our server, by its digest
     registry.push(f"spawn {args.name} from {args.template}")
     life._ensure_row(args.name, target)
     started = life.migrate(args.name) if args.tier == "container" else life.start(args.name)

@@ -7,6 +7,7 @@ failed (the message says why), 2 a bad argument. `--json` where a script reads t
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -76,19 +77,55 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from ops.logging import configure_logging
+    from profiles.names import ProfileNameError
     from profiles.registry import RegistryError
 
     if args.profiles_command == "admin":
         from ops import admin_cli
 
         return admin_cli.run(args, settings)
-    configure_logging(settings.log_level)
-    settings.ensure_home()
     try:
+        check_names(args)
+        configure_logging(settings.log_level)
+        settings.ensure_home()
         return _run(args, settings)
+    except ProfileNameError as exc:  # a bad argument: nothing was written
+        print(f"hermes-profile-manager: {exc}", file=sys.stderr)
+        return 2
     except (RegistryError, ValueError) as exc:  # TemplateError is a ValueError
         print(f"hermes-profile-manager: {exc}", file=sys.stderr)
         return 1
+
+
+# The arguments (argparse dests) that name a profile or a template, and how a refusal names each.
+NAMED_ARGUMENTS = {"name": "NAME", "target": "TARGET", "template": "the template", "source": "--from",
+                   "profile": "--profile"}  # fmt: skip
+
+
+def check_names(args: argparse.Namespace) -> None:
+    """Every name a command was given against the one rule (profiles/names.py), before anything is
+    written: a name is a directory under TWILIGHT_HOME, an accounts user and a git path."""
+    from profiles import names
+
+    for dest, argument in NAMED_ARGUMENTS.items():
+        value = getattr(args, dest, None)
+        if isinstance(value, str):
+            names.check(value, argument)
+
+
+def register_key(settings: Settings, name: str, home: Path) -> bool:
+    """Store the key a template planted in `home/.env` (its sha256, for the user `name`, as `spawn` and
+    the provisioner do): the server answers 401 to a key the accounts DB does not know, so a profile
+    whose key is not registered is a bot that cannot call a tool. Whether there was a key."""
+    from profiles.envfile import read_env
+    from provisioning.migrate import open_accounts
+    from provisioning.tokens import TokenStore
+
+    raw = read_env(home / ".env").get("TWILIGHT_API_TOKEN")
+    if not raw:
+        return False
+    TokenStore(open_accounts(settings.accounts_url)).adopt(name, raw)
+    return True
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
@@ -145,8 +182,14 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
               "LLM_MODEL": settings.llm_model, "WORKSPACE": str(target / "workspace")}  # fmt: skip
     pools = {"llm": [k.get_secret_value() for k in settings.llm_key_pool]}
     applied = templates.apply(template_dir(root, args.template), target, values, pools, pick=len(registry.profiles()))
+    try:
+        registered = register_key(settings, args.target, target)
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)  # not pushed yet: no profile is left with a key nobody knows
+        raise
     registry.push(f"template apply {args.template} as {args.target}")
-    planted = {"profile": applied.name, "path": str(applied.path), "secrets_planted": applied.secrets_planted}
+    planted = {"profile": applied.name, "path": str(applied.path), "secrets_planted": applied.secrets_planted,
+               "user": args.target if registered else None}  # fmt: skip
     return _print(args, planted)
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from ops.settings import Settings
+from profiles import names
 from profiles.envfile import read_env, write_env
 from provisioning import runners
 from provisioning.accounts import HermesProfile
@@ -55,6 +56,7 @@ class Lifecycle:
         self._registry_root = registry_root  # <working copy>/profiles/<name> are the operator's profiles
 
     def locate(self, name: str) -> Path:
+        names.check(name)  # never `/etc` or `../..` as a HERMES_HOME
         row = self._row(name)
         if row is not None:
             return Path(row.path)
@@ -145,6 +147,7 @@ class Lifecycle:
             return session.scalar(select(HermesProfile).where(HermesProfile.name == name))
 
     def _ensure_row(self, name: str, home: Path) -> HermesProfile:
+        names.check(name)
         with Session(self._engine, expire_on_commit=False) as session, session.begin():
             row = session.scalar(select(HermesProfile).where(HermesProfile.name == name))
             if row is None:

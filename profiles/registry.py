@@ -102,6 +102,7 @@ class Registry:
             self._adopt()  # profiles made here before the registry was (an older host, a profiles root)
         else:
             self.git("clone", self.remote, str(self.workdir), cwd=self.workdir.parent)
+        self._join()
         if not self.git("rev-parse", "--verify", "-q", "HEAD", check=False).strip():
             (self.workdir / "profiles").mkdir(exist_ok=True)
             (self.workdir / "profiles" / ".gitkeep").touch()
@@ -124,6 +125,21 @@ class Registry:
             missing = [n for n in self.git("ls-files", "-z", "--deleted").split("\0") if n]
             if missing:
                 self.git("checkout", "--", *missing)
+
+    def _join(self) -> None:
+        """Take the registry's branch, whatever the bare repository's HEAD names. A default `git init
+        --bare` names `master`, which the registry never has: a clone then checks nothing out, and this
+        host would make a first commit of its own that the registry refuses (non-fast-forward)."""
+        if self.git("rev-parse", "--verify", "-q", "HEAD", check=False).strip():
+            return  # the clone found the branch (HEAD names it, or it was adopted)
+        if not self.git("rev-parse", "--verify", "-q", f"refs/remotes/origin/{BRANCH}", check=False).strip():
+            return  # an empty registry: `ensure` initialises it
+        self.git("symbolic-ref", "HEAD", f"refs/heads/{BRANCH}")
+        self.git("reset", "-q", f"origin/{BRANCH}")  # files already here stay (as in _adopt)
+        self.git("branch", "-q", "--set-upstream-to", f"origin/{BRANCH}")
+        missing = [n for n in self.git("ls-files", "-z", "--deleted").split("\0") if n]
+        if missing:
+            self.git("checkout", "--", *missing)
 
     def _commit(self, message: str) -> bool:
         """Stage everything and commit; False when there was nothing to commit."""

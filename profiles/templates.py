@@ -65,6 +65,7 @@ from typing import Any
 
 import yaml
 
+from profiles import names
 from profiles.envfile import read_env, write_atomically
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -152,7 +153,6 @@ _NAME = r"[A-Z][A-Z0-9_]*"
 _PLACEHOLDER = re.compile(r"\{\{(" + _NAME + r")\}\}")
 _CANDIDATE = re.compile(r"\{\{(.*?)\}\}")
 _SECRET_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
-_TEMPLATE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 _CRON_FIELD = re.compile(r"^[\d*\-,/]+$")  # hermes' own test in cron/jobs.py parse_schedule
 _CRON_RANGES = (("minute", 0, 59), ("hour", 0, 23), ("day", 1, 31), ("month", 1, 12), ("weekday", 0, 7))
@@ -404,6 +404,7 @@ def apply(
     """A new profile at `target` from `template`: files rendered or copied, secrets planted into .env
     (0600), a .gitignore keeping them out of git. Nothing is written unless all of it can be."""
     home = target.absolute()
+    names.check(home.name)  # its name is the profile's: a hermes `-p` argument, a user, a git path
     if home.exists() and (not home.is_dir() or any(home.iterdir())):
         raise TemplateError(f"{home} exists and is not empty; choose another profile name")
     if not (template / CONFIG_TEMPLATE).is_file():
@@ -506,8 +507,7 @@ def create_from(profile: Path, name: str, root: Path) -> Path:
     profile's workspace, home and (in comments) name turned back into placeholders; SOUL.md and
     AGENTS.md copied; the schema and .env.example derived from the names in its .env, never the values.
     Other values (the MCP URL, gateway, model) stay as they are in the profile."""
-    if not _TEMPLATE_NAME.fullmatch(name):
-        raise TemplateError(f"{name!r} is not a template name: use letters, digits, '.', '_' and '-'")
+    names.check(name, "the template name")  # templates live beside the profiles, under the same rule
     dest = root / name
     if dest.exists():
         raise TemplateError(f"template {name!r} already exists at {dest}; choose another name")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import hashlib
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from ops.settings import Settings
-from profiles import templates
+from profiles import names, templates
 from profiles.envfile import read_env, write_env
 from profiles.registry import Registry, RegistryError
 from profiles.templates import TemplateError
@@ -78,14 +79,15 @@ class Provisioner:
         """
         locks = self._settings.home / "provisioning-locks"
         locks.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with (locks / f"{user_name}.lock").open("a") as lock:
+        # By digest: a user's name (an operator's `--user`) is no path, nor of a length a file name can take.
+        with (locks / f"{hashlib.sha256(user_name.encode()).hexdigest()[:32]}.lock").open("a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             return self._provision(user_name, plan, create)
 
     def _provision(self, user_name: str, plan: str | None, create: bool) -> Provisioned:
         started = dt.datetime.now(dt.UTC)
         user_id, id8 = self._user(user_name, plan, create)
-        profile = self._profile_row(user_id, f"user-{id8}")
+        profile = self._profile_row(user_id, names.check(f"user-{id8}"))  # 8 hex digits: always keeps the rule
         home = self._settings.hermes_home / "profiles" / profile.name
         runner = runners.for_name(self._settings.profile_runner, self._settings)
         port = profile.port or runner.api_port()
