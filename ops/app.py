@@ -1,4 +1,7 @@
-"""The HTTP face of the service: /mcp (streamable HTTP), /healthz and /metrics in one Starlette app."""
+"""The HTTP face of the service: /mcp (streamable HTTP), /healthz and /metrics in one Starlette app.
+
+Every request first meets ops/guards.py: a bounded body, a Host we are known by, safe answer headers.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from collections.abc import AsyncIterator
 
 import anyio.to_thread
 import structlog
-from mcp.server.transport_security import TransportSecuritySettings
+from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -24,6 +27,7 @@ from mcp_server.runtime import Runtime
 from mcp_server.server import build_server
 from ops import __version__, join
 from ops.control import background
+from ops.guards import BodyLimit, KnownHosts, SecurityHeaders, url_hosts
 from ops.webhooks import order_client, verifier, wechatpay_route
 from provisioning.orders import Orders
 from provisioning.wechatpay import Refund
@@ -33,7 +37,8 @@ _LOOPBACK = ["127.0.0.1", "127.0.0.1:*", "localhost", "localhost:*", "[::1]", "[
 
 
 def transport_security(allowed_hosts: list[str]) -> TransportSecuritySettings:
-    """DNS-rebinding protection: loopback plus the configured public names; ["*"] turns it off."""
+    """DNS-rebinding protection (every path but the webhook): loopback plus the configured public names;
+    ["*"] turns it off."""
     if "*" in allowed_hosts:
         return TransportSecuritySettings(enable_dns_rebinding_protection=False)
     hosts = [*_LOOPBACK, *allowed_hosts]
@@ -102,20 +107,24 @@ class NoGetStream:
 
 def build_app(rt: Runtime) -> Starlette:
     server = build_server(rt, http_auth=True)
+    # The names payers and bots are sent to (/join, renewal links, the MCP URL in profiles) are ours too.
+    settings = rt.settings
+    security = transport_security([*settings.allowed_hosts, *url_hosts(settings.public_url, settings.public_mcp_url)])
+    host_check = TransportSecurityMiddleware(security)
     mcp_app = server.streamable_http_app(
-        stateless_http=True,
-        json_response=True,
-        transport_security=transport_security(rt.settings.allowed_hosts),
-        host=rt.settings.host,
+        stateless_http=True, json_response=True, transport_security=security, host=settings.host
     )
 
     scheduled: list[dict[str, str | None]] = []
 
-    async def healthz(_: Request) -> Response:
+    async def healthz(request: Request) -> Response:
         try:
             warehouse = {"ok": True, **rt.store.health()}
         except Exception as exc:  # a health check reports, it does not raise
             warehouse = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        status = 200 if warehouse["ok"] else 503
+        if await host_check.validate_request(request) is not None:  # a load balancer, or a page rebinding DNS
+            return JSONResponse({"ok": bool(warehouse["ok"])}, status_code=status)
         body = {
             "ok": bool(warehouse["ok"]),
             "version": __version__,
@@ -126,7 +135,7 @@ def build_app(rt: Runtime) -> Starlette:
             "schedule": scheduled,
             "replica": str(rt.replica.path) if rt.replica is not None else None,
         }
-        return JSONResponse(body, status_code=200 if body["ok"] else 503)
+        return JSONResponse(body, status_code=status)
 
     async def public_key(_: Request) -> Response:
         """What checks a receipt: the public half of the key that signs every answer."""
@@ -174,5 +183,8 @@ def build_app(rt: Runtime) -> Starlette:
         ],
         lifespan=lifespan,
     )
-    app.add_middleware(RequestContext, rt=rt)
+    app.add_middleware(KnownHosts, security=security)
+    app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestContext, rt=rt)  # the outermost: it logs and counts what the guards refused
     return app

@@ -1,7 +1,9 @@
 """The payer's side: `POST /api/orders`, `GET /api/onboarding/{token}` and the page that uses them, `GET /join`.
 
-No framework: the page is one file of HTML and script (ops/static/join.html) that creates an order,
-shows WeChat Pay's QR, then the bot's QR, then "已连接", by polling the onboarding state. The token
+No framework: the page is a file of HTML (ops/static/join.html) with its script and style beside it
+(served from /static/, so that its Content-Security-Policy allows no inline code: a payer's page that
+shows payment QRs must not run what an injection put there); the script creates an order, shows WeChat
+Pay's QR, then the bot's QR, then "已连接", by polling the onboarding state. The token
 that follows an order is the payer's secret: it lives in the page's URL fragment (never sent in a
 Referer or logged), and only its digest is stored. QRs come as the scannable URL and a PNG data URL
 (segno, a well-kept pure-Python QR library).
@@ -29,12 +31,16 @@ from provisioning.orders import OrderRefused, Orders
 from provisioning.wechatpay_orders import OrderError
 
 log = structlog.get_logger("ops.join")
-PAGE = Path(__file__).with_name("static") / "join.html"
+STATIC = Path(__file__).with_name("static")
+PAGE = STATIC / "join.html"
+ASSETS = {"join.js": "text/javascript", "join.css": "text/css"}  # what the page loads, and nothing else
 MAX_BODY = 1024  # bytes: {"plan": "pro"} is all an order needs
 _NO_STORE = {"Cache-Control": "no-store"}
+# Exactly what the page uses: its own script and style, QR PNGs as data URLs, fetch() to our APIs.
+# The prices ride in a <script type="application/json">, which is data: no script-src is needed for it.
 CSP = (
-    "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data:;"
-    " connect-src 'self'"
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src data:; connect-src 'self';"
+    " base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 
 
@@ -53,9 +59,17 @@ def routes(engine: Engine, orders: Orders, binder: Binder, prices: dict[str, int
         "<!--PRICES-->", f'<script type="application/json" id="prices">{json.dumps(prices)}</script>'
     )
 
+    assets = {name: (STATIC / name).read_bytes() for name in ASSETS}
+
     async def join(_: Request) -> Response:
         headers = {"Content-Security-Policy": CSP, "Referrer-Policy": "no-referrer", **_NO_STORE}
         return HTMLResponse(page, headers=headers)
+
+    async def asset(request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in assets:
+            return _error(404, "path", f"no file {name[:40]!r} here", "open /join")
+        return Response(assets[name], media_type=ASSETS[name], headers={"Cache-Control": "no-cache"})
 
     async def create(request: Request) -> Response:
         body = await _small_body(request)
@@ -95,6 +109,7 @@ def routes(engine: Engine, orders: Orders, binder: Binder, prices: dict[str, int
 
     return [
         Route("/join", join, methods=["GET"]),
+        Route("/static/{name}", asset, methods=["GET"]),
         Route("/api/orders", create, methods=["POST"]),
         Route("/api/onboarding/{token}", state, methods=["GET"]),
     ]

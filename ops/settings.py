@@ -74,9 +74,9 @@ class Settings(BaseSettings):
     allowed_hosts: list[str] = Field(
         default_factory=list,
         description=(
-            "Host headers accepted on /mcp (DNS-rebinding protection), e.g. "
-            '["api.example.com", "api.example.com:*"]. Loopback names are always accepted; '
-            '["*"] turns the check off (behind a trusted proxy).'
+            "Host headers accepted on every path but the webhook (DNS-rebinding protection), e.g. "
+            '["api.example.com", "api.example.com:*"]. Loopback names and the hosts of the public URLs are '
+            'always accepted; ["*"] turns the check off (behind a trusted proxy).'
         ),
     )
     log_level: str = "INFO"

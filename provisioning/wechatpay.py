@@ -42,6 +42,10 @@ SUCCESS_STATE = "SUCCESS"
 APIV3_KEY_BYTES = 32
 GCM_NONCE_BYTES = 12
 REPLY_MESSAGE_MAX = 64  # WeChat's failure reply: message is string[1,64]
+# Anyone may send these headers, so each is bounded before it is parsed: a Unix timestamp has 10 digits
+# (12 leaves room), WeChat's nonce 32 characters, a key id ~50, an RSA-4096 signature 684 base64 characters.
+HEADER_MAX = {HEADER_SIGNATURE: 1024, HEADER_TIMESTAMP: 12, HEADER_NONCE: 128, HEADER_SERIAL: 128}
+SHOWN_MAX = 24  # characters of a sender's value echoed in a reason (and so in our logs)
 
 UNAUTHORIZED = 401
 BAD_REQUEST = 400
@@ -60,6 +64,11 @@ class NotificationRejected(Exception):
     def reply_body(self) -> dict[str, str]:
         """The JSON body WeChat expects with a 4xx/5xx reply (message trimmed to its 64-character limit)."""
         return {"code": "FAIL", "message": self.reason[:REPLY_MESSAGE_MAX]}
+
+
+def _shown(value: str) -> str:
+    """A sender's value as quoted in a reason: short, so a hostile header cannot fill the log."""
+    return repr(value[:SHOWN_MAX] + ("…" if len(value) > SHOWN_MAX else ""))
 
 
 def _unauthorized(reason: str) -> NotificationRejected:
@@ -158,14 +167,16 @@ class Verifier:
 
     def _check_serial(self, serial: str) -> None:
         if serial != self.public_key_id:
-            raise _unauthorized(f"{HEADER_SERIAL} {serial} is not our WeChat Pay public key {self.public_key_id}")
+            ours = self.public_key_id
+            raise _unauthorized(f"{HEADER_SERIAL} {_shown(serial)} is not our WeChat Pay public key {ours}")
 
     def _check_timestamp(self, timestamp: str, now: dt.datetime) -> None:
         if now.tzinfo is None:
             raise ValueError("now must be timezone-aware")
         if not (timestamp.isascii() and timestamp.isdigit()):
-            raise _unauthorized(f"{HEADER_TIMESTAMP} {timestamp!r} is not a Unix timestamp")
-        if abs(now.timestamp() - int(timestamp)) > self.max_skew.total_seconds():
+            raise _unauthorized(f"{HEADER_TIMESTAMP} {_shown(timestamp)} is not a Unix timestamp")
+        # Whole seconds on both sides: a float of a huge int would overflow (the header is bounded too).
+        if abs(int(now.timestamp()) - int(timestamp)) > self.max_skew.total_seconds():
             raise _unauthorized(f"stale or future timestamp {timestamp}")
 
     def _check_signature(self, found: Mapping[str, str], body: bytes) -> None:
@@ -225,10 +236,12 @@ def _signature_headers(headers: Mapping[str, str]) -> dict[str, str]:
         value = lowered.get(name.lower(), "").strip()
         if not value:
             raise _unauthorized(f"missing header {name}")
+        if len(value) > HEADER_MAX[name]:
+            raise _unauthorized(f"{name} is over {HEADER_MAX[name]} characters")
         found[name] = value
     signature_type = lowered.get(HEADER_SIGNATURE_TYPE.lower(), SIGNATURE_TYPE).strip()
     if signature_type != SIGNATURE_TYPE:
-        raise _unauthorized(f"{HEADER_SIGNATURE_TYPE} {signature_type} is not {SIGNATURE_TYPE}")
+        raise _unauthorized(f"{HEADER_SIGNATURE_TYPE} {_shown(signature_type)} is not {SIGNATURE_TYPE}")
     return found
 
 
