@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 
-_SUFFIXED = re.compile(r"^(\d{6})\.(SH|SZ|BJ|SS)$")
-_PREFIXED = re.compile(r"^(SH|SZ|BJ)(\d{6})$")
-_BARE = re.compile(r"^\d{6}$")
+# ASCII digits only: `\d` alone also matches ८ or 𝟶, which once reached upstream as a "code".
+# Input is NFKC-normalized first, so full-width ６００５１９ still reads as 600519.
+_SUFFIXED = re.compile(r"^(\d{6})\.(SH|SZ|BJ|SS)$", re.ASCII)
+_PREFIXED = re.compile(r"^(SH|SZ|BJ)(\d{6})$", re.ASCII)
+_BARE = re.compile(r"^\d{6}$", re.ASCII)
 _GLOBAL = re.compile(r"^[A-Z0-9][A-Z0-9.\-^=]{0,14}$")
-_DATE = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})$")
+_DATE = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})$", re.ASCII)
 FIRST_TRADING_DAY = dt.date(1990, 12, 19)
 QUOTED_CHARS = 80  # how much of a caller's text an error message or a log line repeats
 
@@ -60,7 +63,7 @@ def _exchange_of(digits: str) -> str | None:
 
 
 def parse_code(raw: str) -> Symbol:
-    text = (raw or "").strip().upper()
+    text = unicodedata.normalize("NFKC", raw or "").strip().upper()
     remedy = "pass an A-share code such as 600519, 600519.SH or sh600519, or a ticker such as AAPL"
     if not text:
         raise InvalidArgument("code", "code is empty", remedy)
@@ -86,7 +89,7 @@ def parse_code(raw: str) -> Symbol:
 def parse_date(raw: str, argument: str, *, today: dt.date, earliest: dt.date | None = FIRST_TRADING_DAY) -> dt.date:
     """`earliest`: the first day the code's market can have (None: no floor, e.g. a global ticker,
     whose history is whatever its upstream holds)."""
-    text = (raw or "").strip()
+    text = unicodedata.normalize("NFKC", raw or "").strip()
     remedy = "use YYYYMMDD or YYYY-MM-DD, e.g. 20240620 or 2024-06-20"
     m = _DATE.match(text)
     if not m:

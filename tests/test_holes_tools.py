@@ -184,3 +184,17 @@ async def test_a_global_tickers_early_date_is_asked_of_yahoo(make_runtime: Runti
     # an A-share's date before 1990-12-19 is still refused at once
     error = error_of(await call(rt, "price", code="600519", trade_date="1985-06-03"))
     assert "before the first A-share trading day" in error["message"]
+
+
+async def test_only_ascii_digits_make_a_code(runtime: Any, upstream: FakeTushare) -> None:
+    """Found by the fuzz test: `\\d` matched any script's digits, and ६००५१९.SH was asked upstream."""
+    for code in ("६००५१९.SH", "८🯶𝟶𑓔2३.SZ"):
+        error = error_of(await call(runtime, "price", code=code))
+        assert (
+            error["category"] == "PARAMETER" and error["argument"] == "code" and "not a stock code" in error["message"]
+        )
+    assert sum(upstream.calls.values()) == 0
+    result = await call(
+        runtime, "price", code="６００５１９", trade_date="２０２４-１２-３１"
+    )  # full width, as typed in Chinese
+    assert not result.is_error and (result.structured_content or {})["ts_code"] == "600519.SH"
