@@ -69,6 +69,23 @@ NAMED: dict[str, st.SearchStrategy[Any]] = {
     **{name: DATES for name in ("trade_date", "start", "end", "date", "period", "since")},
 }
 
+# Arguments a well-behaved agent sends (codes and days the stand-ins hold), so that the answering
+# paths are fuzzed too, not only the refusals.
+PLAUSIBLE: dict[str, st.SearchStrategy[Any]] = {
+    "code": st.sampled_from(["600519", "600519.SH", "sh600519", "000858.SZ", "AAPL", 600519]),
+    "query": st.sampled_from(["贵州茅台 业绩", "五粮液"]),
+    "language": st.sampled_from(["zh-CN", "en", "all"]),
+    "period": st.sampled_from(["20240630", "2023-12-31", "20240331", None]),
+    "severity": st.sampled_from(["info", "warning", "error", None]),
+    "limit": st.integers(1, 500),
+    "max_results": st.integers(1, 50),
+    **{
+        name: st.sampled_from(["2024-06-20", "20240620", "2024-12-31", "2020-06-15", "2024-01-02", None])
+        for name in ("trade_date", "end", "date", "since")
+    },
+    "start": st.sampled_from(["2024-06-03", "20240101", "2020-06-01"]),
+}
+
 
 def valid(prop: Mapping[str, Any]) -> st.SearchStrategy[Any]:
     """Values of the kind a schema property declares."""
@@ -96,6 +113,11 @@ def arguments_for(schema: Mapping[str, Any]) -> st.SearchStrategy[dict[str, Any]
     @st.composite
     def build(draw: st.DrawFn) -> dict[str, Any]:
         arguments: dict[str, Any] = {}
+        if draw(st.integers(0, 3)) == 0:
+            for name, prop in properties.items():
+                if name in required or draw(st.booleans()):
+                    arguments[name] = draw(PLAUSIBLE.get(name, NAMED.get(name, valid(prop))))
+            return arguments
         for name, prop in properties.items():
             if draw(st.integers(0, 9)) < (9 if name in required else 6):  # mostly present, sometimes missing
                 named = NAMED.get(name, valid(prop))
