@@ -20,10 +20,10 @@ from pydantic import BaseModel
 
 from citation.attempts import Attempts
 from citation.models import Attempt, Cite
-from mcp_server.errors import from_exception
+from mcp_server.errors import ToolFailure, from_exception
 from mcp_server.runtime import SERVED_BY, Runtime
 from ops import __version__
-from providers.symbols import InvalidArgument, Symbol, parse_code
+from providers.symbols import FIRST_TRADING_DAY, InvalidArgument, Symbol, parse_code, parse_date, quoted
 from provisioning.usage import Call
 from warehouse.ledger import LOCAL_OPERATOR, Entry, caller_of_user
 
@@ -36,13 +36,23 @@ def iso(when: dt.datetime) -> str:
     return when.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
-def text(value: str | int | None) -> str | None:
-    """Clients that parse `key=value` as JSON (the MCP Inspector CLI) send 600519 and 20240620 as numbers."""
-    return f"{value:06d}" if isinstance(value, int) else value
+_CODE_REMEDY = "pass the code as a string, e.g. 600519, 600519.SH or AAPL"
+
+
+def symbol_of(code: str | int) -> Symbol:
+    """A code as callers send it. Clients that parse `key=value` as JSON (the MCP Inspector CLI)
+    send 600519 as a number; a boolean is no code (`true` once answered 000001.SZ)."""
+    if isinstance(code, bool):
+        raise InvalidArgument("code", f"code {quoted(code)} is a boolean, not a code", _CODE_REMEDY)
+    if isinstance(code, int):
+        if not 0 <= code <= 999_999:
+            raise InvalidArgument("code", f"code {quoted(code)} is not a six-digit code", _CODE_REMEDY)
+        return parse_code(f"{code:06d}")
+    return parse_code(code)
 
 
 def a_share(code: str | int) -> Symbol:
-    symbol = parse_code(text(code) or "")
+    symbol = symbol_of(code)
     if symbol.market != "cn":
         raise InvalidArgument(
             "code",
@@ -50,6 +60,20 @@ def a_share(code: str | int) -> Symbol:
             "ask for an A-share code such as 600519 or 000858.SZ, or use `price` for global tickers",
         )
     return symbol
+
+
+def day_of(value: str | int | None, argument: str, today: dt.date, market: str = "cn") -> dt.date | None:
+    """A date argument: only an absent (null) one means the tool's default. "", 0 and false are
+    mistakes, never "latest". A global ticker has no A-share floor: its upstream says how far back
+    it goes."""
+    if value is None:
+        return None
+    remedy = f"use YYYYMMDD or YYYY-MM-DD, e.g. 20240620 or 2024-06-20, or leave {argument} out"
+    if isinstance(value, bool) or (isinstance(value, int) and not 0 <= value <= 99_999_999):
+        raise InvalidArgument(argument, f"{argument} {quoted(value)} is not a date", remedy)
+    if isinstance(value, str) and not value.strip():
+        raise InvalidArgument(argument, f"{argument} is empty", remedy)
+    return parse_date(str(value), argument, today=today, earliest=FIRST_TRADING_DAY if market == "cn" else None)
 
 
 def number(value: float | None) -> float | None:
@@ -74,9 +98,23 @@ def caller() -> str:
     return caller_of_user(token.client_id) if token is not None else LOCAL_OPERATOR
 
 
+def new_call_id() -> str:
+    return "tc_" + secrets.token_hex(8)
+
+
+def refuse(rt: Runtime, tool: str, failure: ToolFailure) -> CallToolResult:
+    """A call refused before its body ran (its arguments do not fit the tool's schema): the same
+    error envelope, log line and accounting as a failure inside the body."""
+    tool_call_id = new_call_id()
+    with structlog.contextvars.bound_contextvars(tool=tool, tool_call_id=tool_call_id):
+        log.info("tool_failed", category=failure.category, reason=failure.message)
+    _account(rt, tool, failure.category, Attempts(), time.perf_counter())
+    return failure.result(tool_call_id)
+
+
 async def answer(rt: Runtime, tool: str, body: Body, **arguments: object) -> CallToolResult:
     """Run a tool body under a fresh tool_call_id; sign and record what it answers."""
-    tool_call_id = "tc_" + secrets.token_hex(8)
+    tool_call_id = new_call_id()
     attempts = Attempts()
     started = time.perf_counter()
     with structlog.contextvars.bound_contextvars(tool=tool, tool_call_id=tool_call_id):

@@ -20,21 +20,23 @@ from typing import Annotated, Any
 import anyio.to_thread
 import duckdb
 from mcp_types import CallToolResult
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from citation.attempts import Attempts
 from citation.models import SearchAnswer, SearchCite, SearchResult, UnresponsiveEngine
-from mcp_server.answering import READ_ONLY, answer, iso, make_cite
+from mcp_server.answering import READ_ONLY, answer, day_of, iso, make_cite
 from mcp_server.errors import ToolFailure
 from mcp_server.runtime import SERVED_BY, Runtime
 from providers.errors import AllProvidersFailed, ProviderError, RateLimited
-from providers.symbols import InvalidArgument, parse_date
-from providers.web_search import DATASET, Found, SearchNotConfigured, WebSearch, parse_published
+from providers.symbols import InvalidArgument, quoted
+from providers.web_search import DATASET, MAX_QUERY_CHARS, Found, SearchNotConfigured, WebSearch, parse_published
 from warehouse.market_clock import SHANGHAI
 from warehouse.store import utc_aware, utc_naive
 
 MAX_RESULTS = 50
-_LANGUAGE = re.compile(r"^(all|auto|[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*)$")
+MAX_CATEGORIES = 16  # SearXNG has about a dozen; a longer list only lengthens the upstream URL
+_LANGUAGE = re.compile(r"^(all|auto|[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,4})$")
+_CATEGORY = re.compile(r"^[\w ]{1,40}$")
 _KEY = "query = ? AND language = ? AND since = ? AND max_results = ? AND categories = ?"
 UNDATED = "no publication date known: kept, but `since` could not be checked"
 
@@ -74,10 +76,10 @@ def register(server: object, rt: Runtime) -> None:
     async def search(
         query: Annotated[str, Field(description="What to search the web for")],
         since: Annotated[
-            str | int | None,
+            str | StrictInt | None,
             Field(description="Only results published on or after this day (YYYY-MM-DD or YYYYMMDD)"),
         ] = None,
-        max_results: Annotated[int, Field(description="How many results, 1 to 50")] = 10,
+        max_results: Annotated[StrictInt, Field(description="How many results, 1 to 50")] = 10,
         language: Annotated[str, Field(description="Result language, e.g. zh-CN, en, all")] = "zh-CN",
         categories: Annotated[
             list[str] | None, Field(description='SearXNG categories, e.g. ["news"]; default its general one')
@@ -92,17 +94,29 @@ def register(server: object, rt: Runtime) -> None:
             words = (query or "").strip()
             if not words:
                 raise InvalidArgument("query", "query is empty", "pass the words to search for")
+            if len(words) > MAX_QUERY_CHARS:
+                raise InvalidArgument(
+                    "query",
+                    f"query has {len(words)} characters, over {MAX_QUERY_CHARS}",
+                    "search for the key words only (names, codes, the event), not a whole text",
+                )
             if isinstance(max_results, bool) or not 1 <= max_results <= MAX_RESULTS:
                 raise InvalidArgument(
-                    "max_results", f"max_results {max_results} is out of range", f"use 1 to {MAX_RESULTS}"
+                    "max_results", f"max_results {quoted(max_results)} is out of range", f"use 1 to {MAX_RESULTS}"
                 )
             lang = (language or "").strip()
             if not _LANGUAGE.match(lang):
                 raise InvalidArgument(
-                    "language", f"language {language!r} is not a language code", "use zh-CN, en or all"
+                    "language", f"language {quoted(language)} is not a language code", "use zh-CN, en or all"
                 )
-            day = parse_date(str(since), "since", today=rt.clock.today()) if since not in (None, "") else None
+            day = day_of(since, "since", rt.clock.today())
             cats = sorted({c.strip() for c in categories or [] if c and c.strip()})
+            if len(cats) > MAX_CATEGORIES or not all(_CATEGORY.match(c) for c in cats):
+                raise InvalidArgument(
+                    "categories",
+                    f"categories {quoted(categories)} are not SearXNG category names",
+                    f'pass up to {MAX_CATEGORIES} names such as ["news"] or ["general", "news"]',
+                )
             key = (words, lang, day.isoformat() if day else "", max_results, ",".join(cats))
 
             found = await _cached(rt, key, attempts)

@@ -6,6 +6,7 @@ from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
 
 from mcp_server import search_tool, tools, verify_tool, warehouse_tools
+from mcp_server.arguments import TwilightServer
 from mcp_server.auth import ACTIVE_SCOPE, AccountsTokenVerifier
 from mcp_server.runtime import Runtime
 from ops import __version__
@@ -25,14 +26,15 @@ def build_server(rt: Runtime, *, http_auth: bool) -> MCPServer:
         public = f"http://{rt.settings.host}:{rt.settings.port}"
         auth = AuthSettings(issuer_url=public, resource_server_url=None, required_scopes=[ACTIVE_SCOPE])  # type: ignore[arg-type]
         verifier = AccountsTokenVerifier(rt.tokens)
-    server: MCPServer = MCPServer(
+    server: MCPServer = TwilightServer(
+        rt,
         "twilight-drive",
         title="Twilight Drive",
         instructions=INSTRUCTIONS,
         version=__version__,
         token_verifier=verifier,
         auth=auth,
-        log_level=rt.settings.log_level.upper(),  # type: ignore[arg-type]
+        log_level=rt.settings.log_level.upper(),
     )
     tools.register(server, rt)
     warehouse_tools.register(server, rt)

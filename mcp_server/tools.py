@@ -8,15 +8,15 @@ import datetime as dt
 from typing import Annotated
 
 from mcp_types import CallToolResult
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from citation.attempts import Attempts
 from citation.models import Claim, FundamentalsAnswer, Pong, PriceEnvelope, Units
-from mcp_server.answering import READ_ONLY, a_share, answer, iso, make_cite, number, text
+from mcp_server.answering import READ_ONLY, a_share, answer, day_of, iso, make_cite, number, symbol_of
 from mcp_server.runtime import SERVED_BY, Runtime
 from providers.errors import ProviderError
 from providers.models import INDICATOR_UNITS, VALUATION_UNITS
-from providers.symbols import InvalidArgument, parse_code, parse_date
+from providers.symbols import InvalidArgument
 from warehouse.fundamentals import period_kind
 from warehouse.quotes import Quote
 
@@ -70,13 +70,13 @@ def register(server: object, rt: Runtime) -> None:
 
     async def price(
         code: Annotated[
-            str | int,
+            str | StrictInt,
             Field(
                 description="A-share code (600519, 600519.SH, sh600519, 600519.SS) or a global ticker (AAPL, 0700.HK)"
             ),
         ],
         trade_date: Annotated[
-            str | int | None,
+            str | StrictInt | None,
             Field(description="YYYYMMDD or YYYY-MM-DD; omit for the latest trading day with a bar"),
         ] = None,
     ) -> Annotated[CallToolResult, PriceEnvelope]:
@@ -86,21 +86,21 @@ def register(server: object, rt: Runtime) -> None:
         global tickers: their currency and shares). Quote `cite.tool_call_id` beside every number."""
 
         async def body(tool_call_id: str, attempts: Attempts) -> BaseModel:
-            symbol = parse_code(text(code) or "")
-            day = parse_date(str(trade_date), "trade_date", today=rt.clock.today()) if trade_date else None
+            symbol = symbol_of(code)
+            day = day_of(trade_date, "trade_date", rt.clock.today(), symbol.market)
             quote = await rt.quotes.quote(symbol.code, symbol.market, day, attempts, tool_call_id)
             return envelope(rt, quote, tool_call_id)
 
         return await answer(rt, "price", body, code=code, trade_date=trade_date)
 
     async def fundamentals(
-        code: Annotated[str | int, Field(description="A-share code: 600519, 600519.SH, sh600519 or 600519.SS")],
+        code: Annotated[str | StrictInt, Field(description="A-share code: 600519, 600519.SH, sh600519 or 600519.SS")],
         period: Annotated[
-            str | int | None,
+            str | StrictInt | None,
             Field(description="Report period end, e.g. 20240630 or 2024-06-30; omit for the latest report"),
         ] = None,
         trade_date: Annotated[
-            str | int | None, Field(description="Valuation date (YYYYMMDD or YYYY-MM-DD); omit for the latest")
+            str | StrictInt | None, Field(description="Valuation date (YYYYMMDD or YYYY-MM-DD); omit for the latest")
         ] = None,
     ) -> Annotated[CallToolResult, FundamentalsAnswer]:
         """Valuation (P/E, P/E TTM, P/B, P/S, dividend yield, market values) and financial indicators
@@ -110,8 +110,8 @@ def register(server: object, rt: Runtime) -> None:
         async def body(tool_call_id: str, attempts: Attempts) -> BaseModel:
             symbol = a_share(code)
             today = rt.clock.today()
-            day = parse_date(str(trade_date), "trade_date", today=today) if trade_date else None
-            end = parse_date(str(period), "period", today=today) if period else None
+            day = day_of(trade_date, "trade_date", today)
+            end = day_of(period, "period", today)
             if end is not None and (end.month, end.day) not in ((3, 31), (6, 30), (9, 30), (12, 31)):
                 raise InvalidArgument(
                     "period", f"period {end} is not a quarter end", "use 0331, 0630, 0930 or 1231 of a year"

@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from mcp_types import CallToolResult
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from citation.attempts import Attempts
 from citation.models import (
@@ -24,10 +24,10 @@ from citation.models import (
     Units,
     WarehouseFundamentalsAnswer,
 )
-from mcp_server.answering import READ_ONLY, a_share, answer, iso, make_cite, number, text
+from mcp_server.answering import READ_ONLY, a_share, answer, day_of, iso, make_cite, number, symbol_of
 from mcp_server.runtime import Runtime
 from providers.models import INDICATOR_UNITS
-from providers.symbols import InvalidArgument, parse_code, parse_date
+from providers.symbols import InvalidArgument, quoted
 from warehouse.fundamentals import period_kind
 from warehouse.quality import SEVERITIES
 from warehouse.store import utc_aware
@@ -54,9 +54,9 @@ def register(server: object, rt: Runtime) -> None:
     views = rt.views
 
     async def warehouse_daily(
-        code: Annotated[str | int, Field(description="A-share code or global ticker, as for `price`")],
-        start: Annotated[str | int, Field(description="First day, YYYYMMDD or YYYY-MM-DD")],
-        end: Annotated[str | int | None, Field(description="Last day (default: today)")] = None,
+        code: Annotated[str | StrictInt, Field(description="A-share code or global ticker, as for `price`")],
+        start: Annotated[str | StrictInt, Field(description="First day, YYYYMMDD or YYYY-MM-DD")],
+        end: Annotated[str | StrictInt | None, Field(description="Last day (default: today)")] = None,
         layer: Annotated[Literal["curated", "normalized", "raw"], Field(description="Which layer to read")] = "curated",
         adjust: Annotated[Literal["none", "qfq", "hfq"], Field(description="Adjust prices (curated only)")] = "none",
     ) -> Annotated[CallToolResult, TableAnswer]:
@@ -66,9 +66,10 @@ def register(server: object, rt: Runtime) -> None:
         rows per call. Answers from what was ingested; costs no upstream call."""
 
         async def body(tool_call_id: str, attempts: Attempts) -> BaseModel:
-            symbol = parse_code(text(code) or "")
-            first = parse_date(str(text(start)), "start", today=_today(rt))
-            last = parse_date(str(text(end)), "end", today=_today(rt)) if end else _today(rt)
+            symbol = symbol_of(code)
+            # never None: the schema requires start
+            first = day_of(start, "start", _today(rt), symbol.market) or _today(rt)
+            last = day_of(end, "end", _today(rt), symbol.market) or _today(rt)
             if first > last:
                 raise InvalidArgument("start", f"start {first} is after end {last}", "swap them")
             table = await rt.run_read(views.daily, symbol.code, first, last, layer, adjust)
@@ -85,9 +86,9 @@ def register(server: object, rt: Runtime) -> None:
         return await answer(rt, "warehouse_daily", body, code=code, start=start, end=end, layer=layer, adjust=adjust)
 
     async def warehouse_features(
-        code: Annotated[str | int, Field(description="A-share code")],
+        code: Annotated[str | StrictInt, Field(description="A-share code")],
         date: Annotated[
-            str | int | None, Field(description="YYYYMMDD or YYYY-MM-DD; the newest on or before it")
+            str | StrictInt | None, Field(description="YYYYMMDD or YYYY-MM-DD; the newest on or before it")
         ] = None,
     ) -> Annotated[CallToolResult, FeaturesAnswer]:
         """Derived features of one A-share on a day: moving averages of forward-adjusted closes
@@ -96,7 +97,7 @@ def register(server: object, rt: Runtime) -> None:
 
         async def body(tool_call_id: str, attempts: Attempts) -> BaseModel:
             symbol = a_share(code)
-            day = parse_date(str(text(date)), "date", today=_today(rt)) if date else None
+            day = day_of(date, "date", _today(rt))
             found, features, computed, base = await rt.run_read(views.features, symbol.code, day)
             attempts.add("warehouse", "features", "hit")
             warnings = [] if day is None or found == day else [f"no features on {day}; these are of {found}"]
@@ -108,9 +109,9 @@ def register(server: object, rt: Runtime) -> None:
         return await answer(rt, "warehouse_features", body, code=code, date=date)
 
     async def warehouse_fundamentals(
-        code: Annotated[str | int, Field(description="A-share code")],
+        code: Annotated[str | StrictInt, Field(description="A-share code")],
         period: Annotated[
-            str | int | None, Field(description="Report period end (e.g. 20240630); omit: newest")
+            str | StrictInt | None, Field(description="Report period end (e.g. 20240630); omit: newest")
         ] = None,
     ) -> Annotated[CallToolResult, WarehouseFundamentalsAnswer]:
         """Financial indicators of one report period from the warehouse (EPS, BPS, ROE, margins,
@@ -118,7 +119,7 @@ def register(server: object, rt: Runtime) -> None:
 
         async def body(tool_call_id: str, attempts: Attempts) -> BaseModel:
             symbol = a_share(code)
-            end = parse_date(str(text(period)), "period", today=_today(rt)) if period else None
+            end = day_of(period, "period", _today(rt))
             rows = await rt.run_read(views.reports, symbol.code, end)
             attempts.add("warehouse", "fina_indicator", "hit")
             _, announced, end_date, *values, source, fetched = rows[0]
@@ -157,19 +158,21 @@ def register(server: object, rt: Runtime) -> None:
 
     async def quality_logs(
         severity: Annotated[Literal["info", "warning", "error"] | None, Field(description="Only this severity")] = None,
-        since: Annotated[str | int | None, Field(description="YYYYMMDD or YYYY-MM-DD (Asia/Shanghai day)")] = None,
-        limit: Annotated[int, Field(description="At most this many, newest first (1-500)")] = 50,
+        since: Annotated[
+            str | StrictInt | None, Field(description="YYYYMMDD or YYYY-MM-DD (Asia/Shanghai day)")
+        ] = None,
+        limit: Annotated[StrictInt, Field(description="At most this many, newest first (1-500)")] = 50,
     ) -> Annotated[CallToolResult, QualityLogsAnswer]:
         """Quality findings, newest first: cross-source disagreements, stale sources, rows rejected
         into quarantine, anomalies (zero closes, moves beyond the price limit), completeness gaps."""
 
         async def body(tool_call_id: str, attempts: Attempts) -> BaseModel:
             if not 1 <= limit <= LOG_LIMIT:
-                raise InvalidArgument("limit", f"limit {limit} is outside 1..{LOG_LIMIT}", "ask for 1 to 500 entries")
-            start = None
-            if since:
-                day = parse_date(str(text(since)), "since", today=_today(rt))
-                start = rt.clock.at(day, dt.time(0))
+                raise InvalidArgument(
+                    "limit", f"limit {quoted(limit)} is outside 1..{LOG_LIMIT}", "ask for 1 to 500 entries"
+                )
+            day = day_of(since, "since", _today(rt))
+            start = rt.clock.at(day, dt.time(0)) if day is not None else None
             entries: list[dict[str, Any]] = await rt.run_read(views.logs, severity, start, limit)
             attempts.add("warehouse", "quality_log", "hit")
             return QualityLogsAnswer(entries=entries, cite=make_cite(tool_call_id, rt.clock.now(), attempts,

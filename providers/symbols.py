@@ -8,14 +8,33 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 
-_SUFFIXED = re.compile(r"^(\d{6})\.(SH|SZ|BJ|SS)$")
-_PREFIXED = re.compile(r"^(SH|SZ|BJ)(\d{6})$")
-_BARE = re.compile(r"^\d{6}$")
+# ASCII digits only: `\d` alone also matches ८ or 𝟶, which once reached upstream as a "code".
+# Input is NFKC-normalized first, so full-width ６００５１９ still reads as 600519.
+_SUFFIXED = re.compile(r"^(\d{6})\.(SH|SZ|BJ|SS)$", re.ASCII)
+_PREFIXED = re.compile(r"^(SH|SZ|BJ)(\d{6})$", re.ASCII)
+_BARE = re.compile(r"^\d{6}$", re.ASCII)
 _GLOBAL = re.compile(r"^[A-Z0-9][A-Z0-9.\-^=]{0,14}$")
-_DATE = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})$")
+_DATE = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})$", re.ASCII)
 FIRST_TRADING_DAY = dt.date(1990, 12, 19)
+QUOTED_CHARS = 80  # how much of a caller's text an error message or a log line repeats
+
+
+def quoted(value: object, limit: int = QUOTED_CHARS) -> str:
+    """A caller's value as an error message repeats it: its repr, cut to `limit` characters.
+
+    Messages that echoed the whole argument let one 4 MB argument write an 8 MB log line; the
+    length said at the end still tells the caller what they sent.
+    """
+    if isinstance(value, int) and value.bit_length() > 256:  # str() refuses ints over 4,300 digits
+        return f"an integer of {value.bit_length()} bits"
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    size = len(value) if isinstance(value, str) else len(text)
+    return f"{text[:limit]}… ({size} chars)"
 
 
 class InvalidArgument(ValueError):
@@ -44,7 +63,7 @@ def _exchange_of(digits: str) -> str | None:
 
 
 def parse_code(raw: str) -> Symbol:
-    text = (raw or "").strip().upper()
+    text = unicodedata.normalize("NFKC", raw or "").strip().upper()
     remedy = "pass an A-share code such as 600519, 600519.SH or sh600519, or a ticker such as AAPL"
     if not text:
         raise InvalidArgument("code", "code is empty", remedy)
@@ -58,34 +77,36 @@ def parse_code(raw: str) -> Symbol:
         if exchange is None:
             raise InvalidArgument(
                 "code",
-                f"cannot tell the exchange of {raw!r}",
+                f"cannot tell the exchange of {quoted(raw)}",
                 "add the exchange suffix, e.g. 600519.SH, 000858.SZ or 830799.BJ",
             )
         return Symbol(f"{text}.{exchange}", "cn")
     if _GLOBAL.match(text) and not text.isdigit():
         return Symbol(text, "global")
-    raise InvalidArgument("code", f"{raw!r} is not a stock code", remedy)
+    raise InvalidArgument("code", f"{quoted(raw)} is not a stock code", remedy)
 
 
-def parse_date(raw: str, argument: str, *, today: dt.date) -> dt.date:
-    text = (raw or "").strip()
+def parse_date(raw: str, argument: str, *, today: dt.date, earliest: dt.date | None = FIRST_TRADING_DAY) -> dt.date:
+    """`earliest`: the first day the code's market can have (None: no floor, e.g. a global ticker,
+    whose history is whatever its upstream holds)."""
+    text = unicodedata.normalize("NFKC", raw or "").strip()
     remedy = "use YYYYMMDD or YYYY-MM-DD, e.g. 20240620 or 2024-06-20"
     m = _DATE.match(text)
     if not m:
-        raise InvalidArgument(argument, f"{argument} {raw!r} is not a date", remedy)
+        raise InvalidArgument(argument, f"{argument} {quoted(raw)} is not a date", remedy)
     try:
         day = dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     except ValueError as exc:
-        raise InvalidArgument(argument, f"{argument} {raw!r} is not a calendar date ({exc})", remedy) from exc
+        raise InvalidArgument(argument, f"{argument} {quoted(raw)} is not a calendar date ({exc})", remedy) from exc
     if day > today:
         raise InvalidArgument(
             argument, f"{argument} {day.isoformat()} is in the future", f"use a date on or before {today}"
         )
-    if day < FIRST_TRADING_DAY:
+    if earliest is not None and day < earliest:
         raise InvalidArgument(
             argument,
             f"{argument} {day.isoformat()} is before the first A-share trading day",
-            f"use a date on or after {FIRST_TRADING_DAY}",
+            f"use a date on or after {earliest}",
         )
     return day
 

@@ -48,6 +48,9 @@ from providers.errors import (
 DATASET = "search"
 DASHSCOPE_MODEL = "qwen-plus"
 GOOGLE_MAX_NUM = 10  # the Custom Search API's limit per request
+# Longest query passed upstream, in characters. Queries travel in a GET URL (SearXNG, Google),
+# and a 64 KB one is refused by httpx itself (InvalidURL) before any provider sees it.
+MAX_QUERY_CHARS = 500
 
 
 class SearchNotConfigured(ProviderError):
@@ -271,7 +274,7 @@ class WebSearch:
             try:
                 async with httpx.AsyncClient(timeout=self.settings.upstream_timeout) as client:
                     response = await client.request(method, url, params=params, json=json_body, headers=headers)
-            except httpx.HTTPError as exc:  # never the URL: Google's carries the key
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:  # never the URL: Google's carries the key
                 raise UpstreamUnavailable(
                     f"{provider}: {type(exc).__name__}: {exc}", provider=provider, dataset=DATASET
                 ) from exc
