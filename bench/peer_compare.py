@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -191,7 +192,10 @@ def main() -> None:
     codes = cold_codes(args.cold + 30)
     results: dict[str, dict[str, Any]] = {}
     try:
-        for start in (lambda: start_ours(upstream), lambda: start_peer(upstream, args.peer_python, args.peer_src)):
+        starts: list[Callable[[], Server]] = [
+            lambda: start_ours(upstream), lambda: start_peer(upstream, args.peer_python, args.peer_src)
+        ]  # fmt: skip
+        for start in starts:
             server = start()
             try:
                 time.sleep(2)  # idle: let start-up work settle before reading RSS
