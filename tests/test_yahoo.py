@@ -163,9 +163,16 @@ def test_latest_is_the_newest_bar_on_or_before_end(yahoo: Provider, upstream: Fa
     fetched = ask(yahoo, "daily", "AAPL", "2020-07-04", "2020-07-04", latest=True)
     assert days(fetched.rows) == ["2020-07-02"]
     assert fetched.rows["close"].iloc[0] == pytest.approx(aapl("2020-07-02", "2020-07-02")["Close"].iloc[0])
-    assert fetched.raw.params["start"] == "1970-01-02"
+    assert fetched.raw.params["start"] == "2020-06-13"  # the last three weeks: not the whole history
     rows = ask(yahoo, "daily", "600519.SH", "2024-12-31", "2024-12-31", latest=True).rows
     assert days(rows) == ["2024-12-31"] and rows["close"].iloc[0] == 1524.0
+
+
+def test_latest_after_a_long_silence_asks_the_whole_history(yahoo: Provider, upstream: FakeYahoo) -> None:
+    # The stand-in's AAPL ends in 2021: three weeks before mid-2023 hold nothing, so Yahoo is asked again from 1970.
+    fetched = ask(yahoo, "daily", "AAPL", "2023-06-01", "2023-06-01", latest=True)
+    assert days(fetched.rows) == [aapl("2021-12-01", "2021-12-31")["Date"].iloc[-1]]
+    assert fetched.raw.params["start"] == "1970-01-02" and len(upstream.charts("AAPL")) == 2
 
 
 def test_a_window_without_sessions_is_an_empty_answer(yahoo: Provider, upstream: FakeYahoo) -> None:

@@ -255,9 +255,10 @@ class QuoteService(DatasetReader):
     ) -> tuple[dt.date, dt.date]:
         """(the newest bar upstream has, the latest trading day that could have one).
 
-        The lookback window before the latest trading day is asked first; when it holds no bar
-        (a long suspension, an upstream months behind), upstream is asked for its newest bar
-        however old: an older bar we happen to have stored is never taken for the latest.
+        A fresh stored bar of that day answers at once. Otherwise upstream is asked for its newest
+        bar on or before it, however old (one request, as a long suspension or an upstream months
+        behind has no bar in any window): an older bar we happen to have stored is never taken for
+        the latest, and no window of bars is fetched that the question did not ask for.
         """
         clock = self._clocks[market]
         today = clock.today()
@@ -266,19 +267,15 @@ class QuoteService(DatasetReader):
             candidate = await self._calendar.latest_open_on_or_before(today)
             if candidate == today and self._clock.now() < self._clock.close_of(today):
                 candidate = await self._calendar.latest_open_on_or_before(today - dt.timedelta(days=1))
-        await self._ensure_window(
-            attempts, "daily", code, market, candidate, lambda: self._bar_fresh(code, candidate, market), request_id
-        )
-        window_start = candidate - self._lookback
 
         def newest_known() -> bool:
-            latest = self._latest_bar_day(code, candidate)
-            in_window = latest is not None and latest >= window_start
-            return in_window or self._covered("daily_latest", code, candidate, market)
+            rows = self._rows(code, candidate, market)
+            if rows and self._row_fresh(market, candidate, rows[0].fetched_at):
+                return True
+            return self._covered("daily_latest", code, candidate, market)
 
-        if not newest_known():
-            query = Query("daily", code, market, candidate, candidate, latest=True)
-            await self._ensure(attempts, query, newest_known, request_id, key=("daily_latest", code, candidate))
+        query = Query("daily", code, market, candidate, candidate, latest=True)
+        await self._ensure(attempts, query, newest_known, request_id, key=("daily_latest", code, candidate))
         latest = self._latest_bar_day(code, candidate)
         if latest is None:
             raise InvalidArgument(

@@ -16,8 +16,8 @@ What Yahoo's numbers are, and so what we store:
 - `ts_code` is the code we were asked, not Yahoo's ticker; `trade_date` is the exchange-local
   date of the bar (yfinance dates daily bars in the exchange's timezone).
 
-Yahoo's `end` is exclusive, so we ask for end + 1 day. `latest` asks for the whole history up to
-`end` and keeps the newest bar: a long suspension leaves no bar in any shorter window.
+Yahoo's `end` is exclusive, so we ask for end + 1 day. `latest` asks for the last weeks before `end`
+and keeps the newest bar; only when those hold none (a long suspension) is the whole history asked.
 """
 
 from __future__ import annotations
@@ -36,14 +36,16 @@ DATASET = "daily"
 MARKETS = frozenset({"global", "cn"})
 API = "chart"
 EVER = dt.date(1970, 1, 2)  # before any Yahoo history; 1970-01-01 in a UTC exchange is timestamp 0: "no start"
+RECENT = dt.timedelta(days=21)  # holds a bar unless the ticker stopped trading: what `latest` asks first
 FIELDS = ["Date", *COLUMNS]
 
 
 def chart_params(query: Query, dataset: str) -> dict[str, Any]:
     """The chart request for a query (shared with the factor module)."""
-    start = EVER if query.latest else query.start
-    return {"ticker": yahoo_ticker(query, dataset), "start": start.isoformat(),
-            "end": (query.end + dt.timedelta(days=1)).isoformat(), "interval": "1d"}  # fmt: skip
+    start = query.end - RECENT if query.latest else query.start
+    params = {"ticker": yahoo_ticker(query, dataset), "start": start.isoformat(),
+              "end": (query.end + dt.timedelta(days=1)).isoformat(), "interval": "1d"}  # fmt: skip
+    return {**params, "latest": True} if query.latest else params
 
 
 def translate_query(query: Query) -> dict[str, Any]:
@@ -53,6 +55,9 @@ def translate_query(query: Query) -> dict[str, Any]:
 def fetch(client: YahooClient, params: dict[str, Any]) -> Payload:
     start, end = dt.date.fromisoformat(params["start"]), dt.date.fromisoformat(params["end"])
     frame, meta = client.chart(params["ticker"], start, end)
+    if frame.empty and params.get("latest"):
+        params["start"] = EVER.isoformat()
+        frame, meta = client.chart(params["ticker"], EVER, end)
     rows = frame.reset_index(drop=True)
     rows.insert(0, "Date", list(pd.DatetimeIndex(frame.index).strftime("%Y-%m-%d")))  # the exchange's dates
     return Payload.of(API, rows[FIELDS], ticker=params["ticker"], **meta)

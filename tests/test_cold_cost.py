@@ -1,0 +1,43 @@
+"""What a cold question costs upstream: the newest bar and its factors, and the calendar once.
+
+A cold "latest close of CODE" used to ask upstream four times (a window of bars that an upstream
+months behind leaves empty, so every fallback provider was asked too; then the newest bar; the
+factors; the calendar again), where a peer server asks once.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import RuntimeFactory, SettableClock
+from tests.fake_tushare import FakeTushare
+from tests.helpers import call
+
+pytestmark = pytest.mark.anyio
+
+CODES = ["000001.SZ", "000002.SZ", "600000.SH", "600519.SH", "000858.SZ"]  # each has a bar on 2026-04-15
+
+
+async def test_a_cold_latest_question_asks_for_the_newest_bar_and_its_factors_only(
+    make_runtime: RuntimeFactory, upstream: FakeTushare, clock: SettableClock
+) -> None:
+    clock.set(2026, 12, 1)  # the stand-in's newest day is 2026-04-15: months behind, as upstreams can be
+    rt = make_runtime()
+    for code in CODES:
+        body = (await call(rt, "price", code=code)).structured_content
+        assert body is not None and body["trade_date"] == "2026-04-15", body
+    assert upstream.calls["daily"] == len(CODES) and upstream.calls["adj_factor"] == len(CODES)
+    assert upstream.calls["trade_cal"] <= 1  # the year's calendar, once for every question
+    assert set(upstream.calls) <= {"daily", "adj_factor", "trade_cal"}
+
+
+async def test_a_repeated_latest_question_asks_nothing(
+    make_runtime: RuntimeFactory, upstream: FakeTushare, clock: SettableClock
+) -> None:
+    clock.set(2026, 12, 1)
+    rt = make_runtime()
+    await call(rt, "price", code="600519")
+    asked = sum(upstream.calls.values())
+    for _ in range(5):
+        assert (await call(rt, "price", code="600519")).structured_content is not None
+    assert sum(upstream.calls.values()) == asked
