@@ -41,7 +41,7 @@ def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize(
     "name",
     [
-        "it's \"a\";b c.duckdb",  # a quote, a double quote, a semicolon and spaces
+        'it\'s "a";b c.duckdb',  # a quote, a double quote, a semicolon and spaces
         "x'; DROP TABLE cur_daily; --.duckdb",  # SQL, if it were pasted into a statement
     ],
 )
