@@ -2,9 +2,10 @@
 
 DuckDB lets one process open the file, so `twilight serve --transport stdio` beside an HTTP server
 on the same TWILIGHT_HOME cannot serve. Exiting would leave its client (the Inspector, Claude
-Desktop) with nothing but "Connection closed"; so it speaks MCP anyway: the reason is in its
-instructions, and every tool call answers a SERVICE error saying who holds the warehouse and what
-to do, until the client hangs up.
+Desktop) with nothing but "Connection closed"; so it speaks MCP anyway, until the client hangs up:
+the reason is in its instructions, listing the tools is a JSON-RPC error carrying it (what the
+Inspector shows), and every tool call answers a SERVICE error saying who holds the warehouse and
+what to do.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import mcp_types as types
 from mcp.server.lowlevel import Server
 from mcp.server.stdio import stdio_server
+from mcp.shared.exceptions import MCPError
 
 from mcp_server.errors import ToolFailure
 from ops import __version__
@@ -48,10 +50,11 @@ def cannot_open(reason: str) -> ToolFailure:
 
 async def serve_refusal(failure: ToolFailure) -> None:
     """Speak MCP over stdio, answering every tool call with `failure`, until the client hangs up."""
-    print(f"twilight serve: {failure.message}; {failure.remedy}", file=sys.stderr)
+    reason = f"not serving: {failure.message}; {failure.remedy}"
+    print(f"twilight serve: {reason}", file=sys.stderr)
 
     async def list_tools(ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
-        return types.ListToolsResult(tools=[])
+        raise MCPError(types.INTERNAL_ERROR, reason)
 
     async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
         return failure.result("tc_" + secrets.token_hex(8))

@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 import pytest
 from mcp import Client, StdioServerParameters
+from mcp.shared.exceptions import MCPError
 
 from tests.conftest import CLOSED, RuntimeFactory, SettableClock
 from tests.fake_eastmoney import FakeEastmoney
@@ -148,6 +149,8 @@ async def test_stdio_server_answers_while_another_holds_the_warehouse(
         async with Client(params) as client:
             result = await client.call_tool("warehouse_features", {"code": "600519"})
             again = await client.call_tool("price", {"code": "600519", "trade_date": "2024-06-20"})
+            with pytest.raises(MCPError, match="held by the server at"):
+                await client.list_tools()  # what the Inspector shows: the reason, not "Connection closed"
     finally:
         server.terminate()
         server.wait(10)
