@@ -30,6 +30,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from mcp_server.server import build_server
     from ops import control
     from ops.app import build_app
+    from ops.held import cannot_open, held_by, serve_refusal
     from provisioning.migrate import NotMigrated
     from warehouse.store import WarehouseBusy
 
@@ -41,19 +42,27 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         print(f"twilight serve: --warehouse-replica {replica} is not a file; make one with "
               "`twilight warehouse snapshot PATH` on the primary", file=sys.stderr)  # fmt: skip
         return 2
-    with _warehouse_turn(settings, "serve") as held:
+    over_stdio = (args.transport or settings.transport) == "stdio"
+    mcp_url = None if over_stdio else f"http://{settings.host}:{settings.port}/mcp"
+    with _warehouse_turn(settings, "serve", mcp_url) as held:
         if not held:
             who = control.holder(settings.home)
+            if over_stdio:  # its client gets the reason in each tool's answer, not a closed connection
+                anyio.run(serve_refusal, held_by(settings.home, who))
+                return 2
             pid = who.get("pid", "?")
             print(f"twilight serve: the warehouse in {settings.home} is held by another `twilight serve`"
                   f" (pid {pid}); stop it or point TWILIGHT_HOME elsewhere", file=sys.stderr)  # fmt: skip
             return 2
+        failure: str | None = None
         try:
             rt = Runtime.open(settings, replica=replica)
         except (WarehouseBusy, NotMigrated) as exc:
-            print(f"twilight serve: {exc}", file=sys.stderr)
+            failure = str(exc)
+        if failure is not None and not over_stdio:
+            print(f"twilight serve: {failure}", file=sys.stderr)
             return 2
-        if (args.transport or settings.transport) == "stdio":
+        if failure is None and over_stdio:
             server = build_server(rt, http_auth=False)
 
             async def stdio() -> None:
@@ -65,19 +74,22 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             finally:
                 rt.close()
             return 0
-        print(f"twilight {__version__}: MCP at http://{settings.host}:{settings.port}/mcp", file=sys.stderr)
-        uvicorn.run(build_app(rt), host=settings.host, port=settings.port, log_config=None, access_log=False)
-    return 0
+        if failure is None:
+            print(f"twilight {__version__}: MCP at http://{settings.host}:{settings.port}/mcp", file=sys.stderr)
+            uvicorn.run(build_app(rt), host=settings.host, port=settings.port, log_config=None, access_log=False)
+            return 0
+    anyio.run(serve_refusal, cannot_open(failure))  # the lock let go: a refusing server holds nothing
+    return 2
 
 
 @contextlib.contextmanager
-def _warehouse_turn(settings: Settings, kind: str) -> Iterator[bool]:
+def _warehouse_turn(settings: Settings, kind: str, mcp_url: str | None = None) -> Iterator[bool]:
     """Take the warehouse lock, waiting while a CLI job holds it; False if a server holds it."""
     from ops import control
 
     told = False
     while True:
-        with control.holding(settings.home, kind) as held:
+        with control.holding(settings.home, kind, mcp_url) as held:
             if held:
                 yield True
                 return
@@ -98,12 +110,16 @@ def _job(settings: Settings, job: dict[str, Any], *, as_json: bool = False) -> i
     from providers.symbols import InvalidArgument
 
     bar = _ProgressBar(enabled=not as_json and job["job"] in ("daily", "backfill", "macro"))
+    waited = False
     try:
         while True:
             server = control.running_server(settings.home)
             if server is not None:
-                result = control.submit(server, job, bar.update)
-                break
+                try:
+                    result = control.submit(server, job, bar.update)
+                    break
+                except control.ServerGone:
+                    continue  # it died before taking the job: the next turn finds the lock free
             with _warehouse_turn(settings, "cli") as held:
                 if held:
                     from mcp_server.runtime import Runtime  # only here: it takes a second to import
@@ -115,6 +131,11 @@ def _job(settings: Settings, job: dict[str, Any], *, as_json: bool = False) -> i
                     finally:
                         rt.close()
                     break
+            if not waited:
+                pid = control.holder(settings.home).get("pid", "?")
+                print(f"twilight: waiting for the server holding the warehouse (pid {pid}) to answer on its"
+                      " control port (stop it if it hangs)…", file=sys.stderr)  # fmt: skip
+                waited = True
             time.sleep(0.2)  # a server holds it but is not listening yet
     except InvalidArgument as exc:
         bar.close()

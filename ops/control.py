@@ -7,6 +7,9 @@ warehouse holds `TWILIGHT_HOME/warehouse.lock` (an flock, with its holder writte
 - a CLI job (`ingest`, `quality run`, `warehouse ...`) sends the job to that server and prints
   its progress stream; with no server, it takes the lock and runs the job itself. If another
   CLI job holds it, it waits its turn. It never opens a held file, so it never meets a lock error.
+A server is running only if it answers on its control port with its secret: a server killed with
+SIGKILL leaves its server.json behind, and the PID in it may since belong to another process.
+Whoever takes the lock removes such a leftover (a live server would be holding the lock).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ BIND_EVERY = 1.0  # seconds between rounds of the bots' QR bindings
 BIND_POLLS = 50  # QR long polls at once
 QR_RETRY = 60.0  # seconds before asking iLink again for a QR it could not give
 PRUNE_EVERY = 24 * 3600.0  # seconds between ledger retention passes (and one at start)
+PROBE_TIMEOUT = 5.0  # seconds a live server has to answer on its control port
 JOBS = ("daily", "backfill", "quality", "stats", "snapshot", "macro", "ledger_show", "verify")
 
 
@@ -55,9 +59,20 @@ def server_file(home: Path) -> Path:
     return home / "server.json"
 
 
+class ServerLost(RuntimeError):
+    """The server stopped answering after it was sent a job: whether the job finished is unknown."""
+
+
+class ServerGone(RuntimeError):
+    """The server could not be reached to send it the job: nothing was started there."""
+
+
 @contextlib.contextmanager
-def holding(home: Path, kind: str) -> Iterator[bool]:
-    """Try to take the warehouse lock (without waiting); yields whether this process holds it."""
+def holding(home: Path, kind: str, mcp_url: str | None = None) -> Iterator[bool]:
+    """Try to take the warehouse lock (without waiting); yields whether this process holds it.
+
+    `mcp_url` is where a server answers MCP over HTTP, written down for the stdio servers it refuses.
+    """
     home.mkdir(parents=True, exist_ok=True)
     fd = os.open(lock_path(home), os.O_RDWR | os.O_CREAT, 0o600)
     try:
@@ -67,7 +82,8 @@ def holding(home: Path, kind: str) -> Iterator[bool]:
             yield False
             return
         os.ftruncate(fd, 0)
-        os.write(fd, json.dumps({"pid": os.getpid(), "kind": kind}).encode())
+        os.write(fd, json.dumps({"pid": os.getpid(), "kind": kind, "mcp_url": mcp_url}).encode())
+        server_file(home).unlink(missing_ok=True)  # a dead server's: a live one would hold the lock
         try:
             yield True
         finally:
@@ -146,9 +162,17 @@ def _ledger_entry(rt: Runtime, tool_call_id: str) -> dict[str, Any]:
 
 # -- the server side ------------------------------------------------------------------------
 def control_app(rt: Runtime, secret: str) -> Starlette:
+    def refused(request: Request) -> Response | None:
+        if secrets.compare_digest(request.headers.get("authorization", ""), f"Bearer {secret}"):
+            return None
+        return JSONResponse({"error": "bad control secret"}, status_code=401)
+
+    async def alive(request: Request) -> Response:
+        return refused(request) or JSONResponse({"pid": os.getpid()})
+
     async def jobs(request: Request) -> Response:
-        if not secrets.compare_digest(request.headers.get("authorization", ""), f"Bearer {secret}"):
-            return JSONResponse({"error": "bad control secret"}, status_code=401)
+        if (refusal := refused(request)) is not None:
+            return refusal
         job = await request.json()
         send, receive = anyio.create_memory_object_stream[dict[str, Any]](100)
 
@@ -170,7 +194,7 @@ def control_app(rt: Runtime, secret: str) -> Starlette:
 
         return StreamingResponse(stream(), media_type="application/x-ndjson")
 
-    return Starlette(routes=[Route("/jobs", jobs, methods=["POST"])])
+    return Starlette(routes=[Route("/jobs", jobs, methods=["POST"]), Route("/alive", alive, methods=["GET"])])
 
 
 def _room(send: Any) -> bool:
@@ -182,6 +206,7 @@ async def serve_control(rt: Runtime) -> None:
     secret = secrets.token_urlsafe(32)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
+    sock.listen(128)  # before server.json names it: a CLI that reads the file can always connect
     port = sock.getsockname()[1]
     path = server_file(rt.settings.home)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -321,20 +346,41 @@ async def watch_subscriptions(rt: Runtime) -> None:
 
 # -- the CLI side ---------------------------------------------------------------------------
 def running_server(home: Path) -> dict[str, Any] | None:
-    """The server that holds the warehouse, if one is listening for jobs."""
+    """The server that holds the warehouse, if it answers on its control port with its secret."""
     try:
-        found = json.loads(server_file(home).read_text())
-        os.kill(int(found["pid"]), 0)
-    except (OSError, ValueError, KeyError, TypeError):
+        found = dict(json.loads(server_file(home).read_text()))
+        headers = {"authorization": f"Bearer {found['secret']}"}
+        with httpx.Client(timeout=PROBE_TIMEOUT, trust_env=False) as client:  # loopback: never via a proxy
+            answer = client.get(str(found["url"]) + "/alive", headers=headers)
+        if answer.status_code != 200 or answer.json().get("pid") != found.get("pid"):
+            return None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, httpx.HTTPError):
         return None
-    return dict(found)
+    return found
 
 
 def submit(server: dict[str, Any], job: dict[str, Any], progress: Event) -> dict[str, Any]:
-    """Send a job to the server and relay its progress; its result, or RuntimeError with its error."""
+    """Send a job to the server and relay its progress; its result, or RuntimeError with its error.
+
+    ServerGone when it could not be reached (nothing started), ServerLost when it stopped
+    answering after taking the job.
+    """
+    try:
+        return _relay(server, job, progress)
+    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        raise ServerGone(f"the server (pid {server.get('pid')}) did not take the job") from exc
+    except httpx.TransportError as exc:
+        raise ServerLost(
+            f"the server (pid {server.get('pid')}) stopped answering during the {job.get('job')} job, so the job"
+            " may or may not have finished: check `twilight warehouse stats` and the server's log, then run the"
+            " command again (what was loaded is skipped)"
+        ) from exc
+
+
+def _relay(server: dict[str, Any], job: dict[str, Any], progress: Event) -> dict[str, Any]:
     headers = {"authorization": f"Bearer {server['secret']}"}
     with (
-        httpx.Client(timeout=httpx.Timeout(10.0, read=None)) as client,
+        httpx.Client(timeout=httpx.Timeout(10.0, read=None), trust_env=False) as client,
         client.stream("POST", server["url"] + "/jobs", json=job, headers=headers) as response,
     ):
         if response.status_code != 200:

@@ -301,9 +301,10 @@ class Warehouse:
         with self._write_lock:
             cur = self._con.cursor()
             try:
-                cur.execute(f"ATTACH '{partial}' AS snapshot_target")
+                cur.execute("ATTACH ? AS snapshot_target", [str(partial)])  # a path is data: bound, never pasted
                 try:
-                    cur.execute(f"COPY FROM DATABASE {self._catalog()} TO snapshot_target")
+                    catalog = self._catalog().replace('"', '""')
+                    cur.execute(f'COPY FROM DATABASE "{catalog}" TO snapshot_target')
                 finally:
                     cur.execute("DETACH snapshot_target")
             finally:
