@@ -10,6 +10,7 @@ and the digits inside a `tc_` id. Chinese numerals ("两家") are never read as 
 from __future__ import annotations
 
 import bisect
+import math
 import re
 from dataclasses import dataclass
 
@@ -123,6 +124,8 @@ def _numbers(plain: str, covered: bytearray, dates: list[DateMention]) -> list[_
             if len(digits) in (5, 6):  # a code: 600519, 00700
                 continue
         value = float(digits.replace(",", "") + dec)
+        if not math.isfinite(value):  # hundreds of digits: no figure a tool answers, and JSON has no inf
+            continue
         start = match.start() - prefix_length(before) if not sign else match.start()
         found.append(_Number(start, end, match.end(), -value if sign == "-" else value, max(len(dec) - 1, 0),
                              bool(sign), unit))  # fmt: skip

@@ -56,6 +56,14 @@ async def test_an_oversized_text_is_a_parameter_error(runtime: Runtime) -> None:
     assert error["category"] == "PARAMETER" and error["argument"] == "text"
 
 
+async def test_a_number_of_a_thousand_digits_is_no_claim(runtime: Runtime) -> None:
+    """Found by the fuzz test: it parsed as inf, which JSON has no word for, and the answer broke its schema."""
+    result = await call(runtime, "verify_answer", text="9" * 1000 + " and P/E 20.44")
+    assert not result.is_error, result.content
+    body = result.structured_content or {}
+    assert all(isinstance(c["value"], float | int) for c in body["claims"]), body["claims"]
+
+
 async def _tools(url: str, token: str, *calls: tuple[str, dict[str, Any]]) -> list[dict[str, Any]]:
     async with (
         httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=30) as http,
