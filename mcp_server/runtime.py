@@ -95,6 +95,7 @@ class Runtime:
         flight = SingleFlight(metrics)
         calendar = TradingCalendar(store, composer, flight, market)
         curator = Curator(functools.partial(_preference, composer))
+        curator.attach(store)
         reader = Warehouse(replica, read_only=True) if replica is not None else store
         parts = (store, composer, calendar, flight, market, settings.lookback_days, curator)
         quotes = QuoteService(*parts, cross_check=tuple(settings.cross_check))
@@ -134,4 +135,6 @@ class Runtime:
         if self.replica is not None:
             self.replica.close()
         self.ledger.flush()  # the answers of the last moments
+        if self.store.catch_up is not None:
+            self.store.catch_up()  # the file at rest holds the questions' curated rows
         self.store.close()

@@ -41,3 +41,20 @@ async def test_a_repeated_latest_question_asks_nothing(
     for _ in range(5):
         assert (await call(rt, "price", code="600519")).structured_content is not None
     assert sum(upstream.calls.values()) == asked
+
+
+async def test_a_questions_curated_rows_are_derived_in_a_batch_before_anyone_reads_them(
+    make_runtime: RuntimeFactory, upstream: FakeTushare, clock: SettableClock
+) -> None:
+    clock.set(2026, 12, 1)
+    rt = make_runtime()
+    for code in CODES[:3]:
+        await call(rt, "price", code=code)
+    pending = rt.store.query("SELECT DISTINCT ts_code FROM curation_pending ORDER BY 1")
+    assert [code for (code,) in pending] == sorted(CODES[:3])  # left for one derivation, durable in the file
+    body = (await call(rt, "warehouse_daily", code="000001", start="2026-04-15", layer="curated")).structured_content
+    assert body is not None
+    row = dict(zip(body["columns"], body["rows"][0], strict=True))
+    assert row["close"] == 11.21 and row["adj_factor"] == 134.5794
+    assert rt.store.query("SELECT count(*) FROM curation_pending")[0][0] == 0  # the read derived all three
+    assert rt.store.query("SELECT count(DISTINCT ts_code) FROM cur_daily")[0][0] == 3

@@ -24,9 +24,14 @@ MAs are on the qfq base of the moment they were computed; when a code's newest f
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import duckdb
+
+if TYPE_CHECKING:
+    from warehouse.store import Warehouse
 
 ALL = "*"
 PE_BAND_YEARS = 3
@@ -69,6 +74,48 @@ def _latest_factors(where: str) -> str:
 class Curator:
     def __init__(self, order: Order) -> None:
         self._order = order
+        self._pending = True  # a store may hold codes left pending before a restart
+        self._catching_up = threading.Lock()
+
+    def defer(
+        self, cur: duckdb.DuckDBPyConnection, codes: Sequence[str], start: dt.date, end: dt.date
+    ) -> Iterable[str]:
+        """Inside a question's load: leave its codes to `catch_up`, which derives many questions' in one batch.
+
+        Deriving in every load cost a question most of its time, and 30 questions at once 30 derivations
+        in a row under the one writer; the rows wait in `curation_pending`, durable with the load.
+        """
+        cur.executemany("INSERT INTO curation_pending VALUES (?, ?, ?)", [[code, start, end] for code in codes])
+        self._pending = True
+        return ("curation_pending",)
+
+    def attach(self, store: Warehouse) -> None:
+        """Have `store` catch up before reading the curated and feature layers."""
+        store.catch_up = lambda: self.catch_up(store)
+
+    def catch_up(self, store: Warehouse) -> None:
+        """Derive every pending code's rows in one transaction (a no-op when none are pending)."""
+        if not self._pending:
+            return
+        with self._catching_up:
+            if not self._pending:
+                return  # another reader caught up meanwhile
+            self._pending = False  # a load landing from now on sets it again
+            try:
+                store.write(self._derive_pending)
+            except BaseException:
+                self._pending = True
+                raise
+
+    def _derive_pending(self, cur: duckdb.DuckDBPyConnection) -> Iterable[str]:
+        rows = cur.execute("SELECT ts_code, min(start_date), max(end_date) FROM curation_pending GROUP BY ts_code")
+        pending = rows.fetchall()
+        if not pending:
+            return ()
+        cur.execute("DELETE FROM curation_pending")
+        codes = sorted(code for code, _, _ in pending)
+        start, end = min(first for _, first, _ in pending), max(last for _, _, last in pending)
+        return ("curation_pending", *self.refresh(cur, codes, start, end))
 
     def refresh(
         self, cur: duckdb.DuckDBPyConnection, codes: Sequence[str] | str, start: dt.date, end: dt.date

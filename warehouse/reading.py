@@ -74,7 +74,7 @@ class DatasetReader:
 
         def curate(cur: duckdb.DuckDBPyConnection, fetched: Fetched) -> Iterable[str]:
             start = min(query.start, fetched.rows["trade_date"].min()) if len(fetched.rows) else query.start
-            return self._curator.refresh(cur, [query.code], start, query.end)
+            return self._curator.defer(cur, [query.code], start, query.end)
 
         land(self._store, self._composer, query, attempts, request_id, self._clock.now, scope=scope, only=only,
              derive=curate if query.dataset in CURATED_FROM else None)  # fmt: skip

@@ -152,6 +152,16 @@ TABLES: tuple[Table, ...] = (
         "feature",
         "trade_date",
     ),
+    # Codes whose curated and feature rows a question's load left to be derived (one batch for many
+    # questions); written in the load's own transaction, so a crash loses none of them.
+    Table(
+        "curation_pending",
+        "append",
+        (),
+        "CREATE TABLE IF NOT EXISTS curation_pending (ts_code VARCHAR, start_date DATE, end_date DATE)",
+        "curated",
+        "end_date",
+    ),
     # Web search answers by question, normalized, for search_cache_ttl_seconds: upstream material
     # as fetched (no typing, no curation), so "raw". `since` and `categories` are "" when not given.
     Table(
@@ -208,6 +218,7 @@ TABLES: tuple[Table, ...] = (
     ),
 )
 BY_NAME = {t.name: t for t in TABLES}
+DERIVED = frozenset({"cur_daily", "feat_daily"})  # what a read brings up to date first (`Warehouse.catch_up`)
 SETUP = ("CREATE SEQUENCE IF NOT EXISTS raw_payload_ids",)
 # Changes to tables that earlier versions created, applied on open (DuckDB has no migrations).
 MIGRATIONS = (

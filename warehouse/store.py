@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from warehouse.schema import BY_NAME, LAYERS, MIGRATIONS, SETUP, TABLES
+from warehouse.schema import BY_NAME, DERIVED, LAYERS, MIGRATIONS, SETUP, TABLES
 
 _MEMO_ROWS = 100_000  # remembered statements; cleared whole when full
 
@@ -82,6 +82,9 @@ class Warehouse:
         self._memo_by_table: dict[str, set[tuple[Any, ...]]] = {t.name: set() for t in TABLES}
         self._memo_lock = threading.Lock()
         self._generation: dict[str, int] = {t.name: 0 for t in TABLES}
+        # Brings the curated and feature rows up to date before `read` answers from them: set by
+        # whoever defers their derivation (`Curator.defer`), so that no read sees them behind.
+        self.catch_up: Callable[[], None] | None = None
         if read_only:
             return
         for stmt in SETUP:
@@ -107,6 +110,8 @@ class Warehouse:
 
     def read(self, tables: tuple[str, ...], sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """`query`, remembered until a write to any of `tables` (which must be all it reads)."""
+        if self.catch_up is not None and not DERIVED.isdisjoint(tables):
+            self.catch_up()
         key = (tables, sql, *params)
         rows = self._memo.get(key)
         if rows is not None:
@@ -261,6 +266,8 @@ class Warehouse:
 
     def stats(self) -> dict[str, Any]:
         """Rows and date range per table, grouped by layer, and the file's size."""
+        if self.catch_up is not None:
+            self.catch_up()
         layers: dict[str, dict[str, Any]] = {layer: {"rows": 0, "tables": {}} for layer in LAYERS}
         for t in TABLES:
             column = t.date_column
@@ -291,6 +298,8 @@ class Warehouse:
 
         Writes wait while the copy is made, so the copy is one moment of the store.
         """
+        if self.catch_up is not None:
+            self.catch_up()  # a replica derives nothing: it gets the curated rows, never a pending list
         target = target.resolve()
         if target == self.path.resolve():
             raise ValueError("the snapshot path is the warehouse itself; choose another file")
