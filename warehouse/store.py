@@ -18,12 +18,14 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
 
 from warehouse.schema import BY_NAME, LAYERS, MIGRATIONS, SETUP, TABLES
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _MEMO_ROWS = 100_000  # remembered statements; cleared whole when full
 

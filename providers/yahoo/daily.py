@@ -23,14 +23,14 @@ Yahoo's `end` is exclusive, so we ask for end + 1 day. `latest` asks for the who
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from providers.contract import Payload, Query
 from providers.models import DATASETS
 from providers.yahoo.client import COLUMNS, YahooClient, yahoo_ticker
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DATASET = "daily"
 MARKETS = frozenset({"global", "cn"})
@@ -51,6 +51,8 @@ def translate_query(query: Query) -> dict[str, Any]:
 
 
 def fetch(client: YahooClient, params: dict[str, Any]) -> Payload:
+    import pandas as pd
+
     start, end = dt.date.fromisoformat(params["start"]), dt.date.fromisoformat(params["end"])
     frame, meta = client.chart(params["ticker"], start, end)
     rows = frame.reset_index(drop=True)
@@ -68,6 +70,9 @@ def bars(payload: Payload, query: Query) -> pd.DataFrame:
 
 
 def translate_result(payload: Payload, query: Query) -> pd.DataFrame:
+    import numpy as np
+    import pandas as pd
+
     frame = bars(payload, query)
     if frame.empty:
         return pd.DataFrame(columns=list(DATASETS[DATASET].columns))
