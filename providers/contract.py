@@ -30,12 +30,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Protocol
 
 from providers.errors import BadPayload
 from providers.models import DatasetSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ALL = "*"  # Query.code for every code of the market on one day
 
@@ -60,6 +61,8 @@ class Payload:
     meta: dict[str, Any] = field(default_factory=dict)  # e.g. the currency of a chart
 
     def frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         return pd.DataFrame(self.items, columns=self.fields)
 
     @classmethod
@@ -77,6 +80,8 @@ class DatasetModule(Protocol):
 
 
 def _dates(series: pd.Series) -> pd.Series:
+    import pandas as pd
+
     text = series.astype("string").str.replace("-", "", regex=False).str.slice(0, 8)
     return pd.to_datetime(text, format="%Y%m%d", errors="coerce").dt.date
 
@@ -97,6 +102,8 @@ def conform(df: pd.DataFrame, spec: DatasetSpec, provider: str) -> pd.DataFrame:
 
 def conform_rows(df: pd.DataFrame, spec: DatasetSpec, provider: str) -> tuple[pd.DataFrame, Rejected]:
     """`conform` that leaves out the rows it cannot type and says why; missing columns still fail."""
+    import pandas as pd
+
     missing = [c for c in spec.columns if c not in df.columns]
     if missing:
         raise BadPayload(f"{provider} {spec.name} answered without {missing}", provider=provider, dataset=spec.name)

@@ -15,9 +15,7 @@ import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from providers import transport, units
 from providers.contract import ALL, Payload, Query, Rejected, conform, conform_rows
@@ -26,6 +24,9 @@ from providers.guard import Guard
 from providers.health import ProviderHealth
 from providers.models import DATASETS
 from warehouse.store import RawPayload
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Classify = Callable[[str, Exception], ProviderError]  # (dataset, what the library raised)
 Observe = Callable[[str, str, str], None]  # (provider, dataset, outcome) after every request

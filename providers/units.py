@@ -10,9 +10,12 @@ in shares instead of lots puts it 100x too low; an amount in CNY puts it 1000x t
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from providers.errors import BadPayload
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _VWAP_SLACK = 0.05  # rounding of amount and volume; a unit slip is off by 100x or more
 
@@ -33,6 +36,8 @@ def row_problems(dataset: str, market: str, rows: pd.DataFrame, *, zero_prices_p
     `zero_prices_pass` lets bars with a zero or negative price through unjudged: bulk loads
     keep them as upstream sent them, and the anomaly rule reports them (curated skips them).
     """
+    import pandas as pd
+
     problems = pd.Series([None] * len(rows), index=rows.index, dtype=object)
     if not len(rows):
         return problems
@@ -51,7 +56,7 @@ def row_problems(dataset: str, market: str, rows: pd.DataFrame, *, zero_prices_p
     return problems
 
 
-Check = tuple[pd.Series, str]  # (rows failing, why)
+Check = tuple["pd.Series", str]  # (rows failing, why)
 
 
 def _bar_checks(rows: pd.DataFrame, market: str) -> list[Check]:

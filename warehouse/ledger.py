@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import duckdb
-import pandas as pd
 
 from warehouse.store import Warehouse, utc_aware, utc_naive
 
@@ -75,6 +74,8 @@ class Ledger:
             batch, self._pending = self._pending, []
         if not batch:
             return 0
+        import pandas as pd  # here, not at module level: an idle server needs none (see providers/__init__)
+
         frame = pd.DataFrame(batch, columns=_COLUMNS.split(", "))
 
         def work(cur: duckdb.DuckDBPyConnection) -> Iterable[str]:

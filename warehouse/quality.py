@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
-import pandas as pd
 
 from warehouse.store import Warehouse, utc_naive
 
@@ -40,6 +39,8 @@ def record(store: Warehouse, findings: Iterable[Finding]) -> int:
     batch = list(findings)
     if not batch:
         return 0
+    import pandas as pd  # here, not at module level: an idle server needs none (see providers/__init__)
+
     now = utc_naive(dt.datetime.now(dt.UTC))
     frame = pd.DataFrame(
         {

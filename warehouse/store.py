@@ -18,14 +18,18 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
 
 from warehouse.schema import BY_NAME, DERIVED, LAYERS, MIGRATIONS, SETUP, TABLES
 
-_MEMO_ROWS = 100_000  # remembered statements; cleared whole when full
+if TYPE_CHECKING:
+    import pandas as pd
+
+# Rows remembered over all statements (each counts at least one), cleared whole when full: a bound
+# on memory, where one on statements was not (one statement may return 5,000 rows or raw payloads).
+_MEMO_ROWS = 200_000
 
 
 class WarehouseBusy(RuntimeError):
@@ -64,6 +68,11 @@ Derive = Callable[[duckdb.DuckDBPyConnection], Iterable[str]]
 Rejected = Sequence[tuple[dict[str, Any], str]]  # rows that failed validation, and why
 
 
+def _weight(rows: Sequence[tuple[Any, ...]] | None) -> int:
+    """What a remembered statement counts against `_MEMO_ROWS`: its rows, an empty answer one, none none."""
+    return 0 if rows is None else max(1, len(rows))
+
+
 class Warehouse:
     def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
         """`read_only` opens a replica (a snapshot file): reads only, and no schema changes."""
@@ -81,6 +90,7 @@ class Warehouse:
         self._memo: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
         self._memo_by_table: dict[str, set[tuple[Any, ...]]] = {t.name: set() for t in TABLES}
         self._memo_lock = threading.Lock()
+        self._memo_rows = 0
         self._generation: dict[str, int] = {t.name: 0 for t in TABLES}
         # Brings the curated and feature rows up to date before `read` answers from them: set by
         # whoever defers their derivation (`Curator.defer`), so that no read sees them behind.
@@ -120,10 +130,12 @@ class Warehouse:
         rows = self.query(sql, params)
         with self._memo_lock:
             if [self._generation[t] for t in tables] == before:  # no write landed meanwhile
-                if len(self._memo) >= _MEMO_ROWS:
+                if self._memo_rows + _weight(rows) > _MEMO_ROWS:
                     self._memo.clear()
+                    self._memo_rows = 0
                     for keys in self._memo_by_table.values():
                         keys.clear()
+                self._memo_rows += _weight(rows) - _weight(self._memo.get(key))  # another thread's, replaced
                 self._memo[key] = rows
                 for table in tables:
                     self._memo_by_table[table].add(key)
@@ -134,7 +146,7 @@ class Warehouse:
             for table in written:
                 self._generation[table] += 1
                 for key in self._memo_by_table[table]:
-                    self._memo.pop(key, None)
+                    self._memo_rows -= _weight(self._memo.pop(key, None))
                 self._memo_by_table[table].clear()
 
     def write(self, work: Callable[[duckdb.DuckDBPyConnection], Iterable[str]]) -> None:

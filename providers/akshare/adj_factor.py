@@ -13,16 +13,15 @@ the upstream history reaches back to listing; qfq needs only ratios and agrees r
 
 from __future__ import annotations
 
-from typing import Any
-
-import akshare as ak
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from providers.akshare.client import AkshareClient
 from providers.akshare.daily import EVER, bars
 from providers.contract import Payload, Query
 from providers.symbols import tushare_date
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DATASET = "adj_factor"
 MARKETS = frozenset({"cn"})
@@ -36,10 +35,15 @@ def translate_query(query: Query) -> dict[str, Any]:
 
 
 def fetch(client: AkshareClient, params: dict[str, Any]) -> Payload:
+    import akshare as ak
+
     return Payload.of(API, ak.stock_zh_a_hist(**params, timeout=client.timeout))
 
 
 def translate_result(payload: Payload, query: Query) -> pd.DataFrame:
+    import numpy as np
+    import pandas as pd
+
     daily = bars(payload.frame(), query.code)
     if daily.empty:
         return pd.DataFrame(columns=["ts_code", "trade_date", "adj_factor"])

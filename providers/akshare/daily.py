@@ -8,15 +8,15 @@ minus 涨跌额 (the change), which on an ex-dividend day is the exchange's refe
 
 from __future__ import annotations
 
-from typing import Any
-
-import akshare as ak
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from providers.akshare.client import AkshareClient
 from providers.contract import Payload, Query
 from providers.models import DATASETS
 from providers.symbols import tushare_date
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DATASET = "daily"
 MARKETS = frozenset({"cn"})
@@ -31,11 +31,15 @@ def translate_query(query: Query) -> dict[str, Any]:
 
 
 def fetch(client: AkshareClient, params: dict[str, Any]) -> Payload:
+    import akshare as ak
+
     return Payload.of(API, ak.stock_zh_a_hist(**params, timeout=client.timeout))
 
 
 def bars(frame: pd.DataFrame, code: str) -> pd.DataFrame:
     """Eastmoney's columns as standard daily bars, oldest first (shared with the factor module)."""
+    import pandas as pd
+
     if frame.empty:
         return pd.DataFrame(columns=list(DATASETS[DATASET].columns))
     close = pd.to_numeric(frame["收盘"])

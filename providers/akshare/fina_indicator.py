@@ -7,13 +7,13 @@ weighted ROE (ROEJQ), which tushare also reports as `roe` for most issuers.
 
 from __future__ import annotations
 
-from typing import Any
-
-import akshare as ak
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from providers.akshare.client import AkshareClient
 from providers.contract import Payload, Query
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DATASET = "fina_indicator"
 MARKETS = frozenset({"cn"})
@@ -30,10 +30,14 @@ def translate_query(query: Query) -> dict[str, Any]:
 
 
 def fetch(client: AkshareClient, params: dict[str, Any]) -> Payload:
+    import akshare as ak
+
     return Payload.of(API, ak.stock_financial_analysis_indicator_em(**params))
 
 
 def translate_result(payload: Payload, query: Query) -> pd.DataFrame:
+    import pandas as pd
+
     frame = payload.frame()
     out = pd.DataFrame({ours: frame.get(theirs) for theirs, ours in FIELDS.items()})
     out.insert(0, "ts_code", query.code)

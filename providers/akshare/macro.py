@@ -15,14 +15,14 @@ Units, as NBS publishes them:
 
 from __future__ import annotations
 
-from typing import Any
-
-import akshare as ak
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from providers.akshare.client import NAME, AkshareClient
 from providers.contract import Payload, Query
 from providers.errors import NoData
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DATASET = "macro"
 MARKETS = frozenset({"cn"})
@@ -46,11 +46,15 @@ def translate_query(query: Query) -> dict[str, Any]:
 
 
 def fetch(client: AkshareClient, params: dict[str, Any]) -> Payload:
+    import akshare as ak
+
     api = INDICATORS[params["indicator"]][0]
     return Payload.of(api, getattr(ak, api)())
 
 
 def translate_result(payload: Payload, query: Query) -> pd.DataFrame:
+    import pandas as pd
+
     indicator = query.code.lower()
     _, value, yoy, mom = INDICATORS[indicator]
     frame = payload.frame()

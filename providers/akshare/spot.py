@@ -9,14 +9,14 @@ The query's code is "*" (the whole market) or one code to keep.
 
 from __future__ import annotations
 
-from typing import Any
-
-import akshare as ak
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from providers.akshare.client import AkshareClient
 from providers.contract import ALL, Payload, Query
 from providers.symbols import InvalidArgument, parse_code
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DATASET = "spot"
 MARKETS = frozenset({"cn"})
@@ -34,6 +34,8 @@ def translate_query(query: Query) -> dict[str, Any]:
 
 
 def fetch(client: AkshareClient, params: dict[str, Any]) -> Payload:
+    import akshare as ak
+
     return Payload.of(API, ak.stock_zh_a_spot_em(**params))
 
 
@@ -45,6 +47,8 @@ def _ts_code(code: object) -> str | None:
 
 
 def translate_result(payload: Payload, query: Query) -> pd.DataFrame:
+    import pandas as pd
+
     frame = payload.frame()
     out = pd.DataFrame({ours: frame[theirs] for theirs, ours in COLUMNS.items()})
     out.insert(0, "ts_code", frame["代码"].map(_ts_code))

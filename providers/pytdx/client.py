@@ -16,21 +16,12 @@ decides by the class of what actually went wrong (a socket error or a frame it c
 from __future__ import annotations
 
 import contextlib
+import functools
 import socket
 import struct
 import threading
 import zlib
 from typing import Any
-
-from pytdx.errors import TdxConnectionError, TdxFunctionCallError
-from pytdx.hq import TdxHq_API
-from pytdx.parser.base import (
-    ResponseHeaderRecvFails,
-    ResponseRecvFails,
-    SendPkgNotReady,
-    SendRequestPkgFails,
-    SocketClientNotReady,
-)
 
 from providers.errors import BadPayload, ProviderError, UpstreamUnavailable
 
@@ -48,16 +39,30 @@ DEFAULT_SERVERS: list[tuple[str, int]] = [
     ("218.75.126.9", 7709),  # 杭州电信主站J3
 ]
 
-# The connection dropped, timed out or never came up: another try (or server) may well answer.
-_UNREACHABLE: tuple[type[BaseException], ...] = (
-    OSError,  # ConnectionRefusedError, ConnectionResetError, BrokenPipeError, TimeoutError (socket.timeout)
-    TdxConnectionError,
-    SocketClientNotReady,
-    SendPkgNotReady,
-    SendRequestPkgFails,
-    ResponseHeaderRecvFails,  # pytdx's name for "the server closed before a full header came"
-    ResponseRecvFails,
-)
+
+@functools.cache
+def _unreachable() -> tuple[type[BaseException], ...]:
+    """The connection dropped, timed out or never came up: another try (or server) may well answer."""
+    from pytdx.errors import TdxConnectionError
+    from pytdx.parser.base import (
+        ResponseHeaderRecvFails,
+        ResponseRecvFails,
+        SendPkgNotReady,
+        SendRequestPkgFails,
+        SocketClientNotReady,
+    )
+
+    return (
+        OSError,  # ConnectionRefusedError, ConnectionResetError, BrokenPipeError, TimeoutError (socket.timeout)
+        TdxConnectionError,
+        SocketClientNotReady,
+        SendPkgNotReady,
+        SendRequestPkgFails,
+        ResponseHeaderRecvFails,  # pytdx's name for "the server closed before a full header came"
+        ResponseRecvFails,
+    )
+
+
 # The server answered, with a frame pytdx cannot decode (bad zlib stream, fewer bytes than announced).
 _GARBLED: tuple[type[BaseException], ...] = (
     zlib.error,
@@ -85,6 +90,8 @@ def parse_servers(text: list[str]) -> list[tuple[str, int]]:
 
 
 def _cause(exc: BaseException) -> BaseException:
+    from pytdx.errors import TdxFunctionCallError
+
     if isinstance(exc, TdxFunctionCallError) and isinstance(exc.original_exception, BaseException):
         return exc.original_exception
     return exc
@@ -96,7 +103,7 @@ def classify(dataset: str, exc: Exception) -> ProviderError:
         return exc
     cause = _cause(exc)
     kind = type(cause).__name__
-    if isinstance(cause, _UNREACHABLE):
+    if isinstance(cause, _unreachable()):
         return UpstreamUnavailable(f"TDX hq server unreachable ({kind})", provider=NAME, dataset=dataset)
     if isinstance(cause, _GARBLED):
         return BadPayload(f"TDX hq server sent a frame pytdx cannot decode ({kind})", provider=NAME, dataset=dataset)
@@ -134,7 +141,7 @@ class TdxClient:
             reused = self._api is not None
             try:
                 return self._bars(category, market, code, start, count)
-            except _UNREACHABLE as exc:
+            except _unreachable() as exc:
                 self._drop()
                 if not reused or isinstance(exc, TimeoutError):  # a slow server is the guard's to retry
                     raise
@@ -152,6 +159,8 @@ class TdxClient:
             self._drop()
 
     def _bars(self, category: int, market: int, code: str, start: int, count: int) -> list[dict[str, Any]]:
+        from pytdx.errors import TdxFunctionCallError
+
         api = self._api if self._api is not None else self._connect()
         try:
             answer = api.get_security_bars(category, market, code, start, count)
@@ -162,6 +171,8 @@ class TdxClient:
         return answer
 
     def _connect(self) -> Any:
+        from pytdx.hq import TdxHq_API
+
         tried: list[str] = []
         last: BaseException | None = None
         for host, port in self.servers:

@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from providers.contract import Payload, Query
 from providers.errors import BadPayload, NoData
 from providers.pytdx.client import NAME, TdxClient
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DATASET = "daily"
 MARKETS = frozenset({"cn"})
@@ -76,6 +77,8 @@ def _bar_date(bar: dict[str, Any]) -> dt.date:
 
 def fetch(client: TdxClient, params: dict[str, Any]) -> Payload:
     """Page back from the newest bar until the window's first day (or, for `latest`, its end) is covered."""
+    import pandas as pd
+
     reach = dt.date.fromisoformat(params["end"] if params["latest"] else params["start"])
     bars: list[dict[str, Any]] = []
     for _ in range(MAX_PAGES):
@@ -94,6 +97,8 @@ def fetch(client: TdxClient, params: dict[str, Any]) -> Payload:
 
 
 def translate_result(payload: Payload, query: Query) -> pd.DataFrame:
+    import pandas as pd
+
     raw = payload.frame()
     if raw.empty:
         return pd.DataFrame(columns=COLUMNS)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from providers.contract import Payload, Query
 from providers.tushare.client import TushareClient, window
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DATASET = "adj_factor"
 MARKETS = frozenset({"cn"})

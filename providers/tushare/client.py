@@ -11,9 +11,7 @@ import datetime as dt
 import json
 from typing import Any
 
-import pandas as pd
 import requests
-import tushare
 
 from providers.contract import ALL, Payload, Query
 from providers.errors import (
@@ -96,6 +94,8 @@ class TushareClient:
         if self._token is None:
             raise CredentialsMissing("TUSHARE_TOKEN is not set", provider=NAME, dataset="*")
         if self._api is None:
+            import tushare
+
             api = tushare.pro_api(token=self._token, timeout=self._timeout)
             if self._api_url:
                 api._DataApi__http_url = self._api_url  # the SDK has no public setting for it
@@ -103,6 +103,8 @@ class TushareClient:
         return self._api
 
     def query(self, api: str, params: dict[str, Any]) -> Payload:
+        import pandas as pd
+
         try:
             frame = self._sdk().query(api, **params)
         except Exception as exc:

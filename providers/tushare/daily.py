@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from providers.contract import Payload, Query
 from providers.symbols import tushare_date
 from providers.tushare.client import TushareClient, window
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DATASET = "daily"
 MARKETS = frozenset({"cn"})

@@ -7,13 +7,14 @@ a day before the restatement still gets the figures public then.
 
 from __future__ import annotations
 
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from providers.contract import Payload, Query
 from providers.models import INDICATOR_FIELDS
 from providers.tushare.client import TushareClient, window
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DATASET = "fina_indicator"
 MARKETS = frozenset({"cn"})

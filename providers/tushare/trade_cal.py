@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from providers.contract import Payload, Query
 from providers.tushare.client import TushareClient, window
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DATASET = "trade_cal"
 MARKETS = frozenset({"cn"})
@@ -23,5 +24,7 @@ def fetch(client: TushareClient, params: dict[str, Any]) -> Payload:
 
 
 def translate_result(payload: Payload, query: Query) -> pd.DataFrame:
+    import pandas as pd
+
     frame = payload.frame()
     return frame.assign(exchange=query.code, is_open=pd.to_numeric(frame["is_open"]).astype(int) == 1)

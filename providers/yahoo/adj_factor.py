@@ -18,14 +18,15 @@ either side of an ex-date must not be divided by one another.
 
 from __future__ import annotations
 
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from providers.contract import Payload, Query
 from providers.models import DATASETS
 from providers.yahoo import daily
 from providers.yahoo.client import YahooClient
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DATASET = "adj_factor"
 MARKETS = frozenset({"global"})
@@ -41,6 +42,8 @@ def fetch(client: YahooClient, params: dict[str, Any]) -> Payload:
 
 
 def translate_result(payload: Payload, query: Query) -> pd.DataFrame:
+    import pandas as pd
+
     frame = daily.bars(payload, query)
     if frame.empty:
         return pd.DataFrame(columns=list(DATASETS[DATASET].columns))

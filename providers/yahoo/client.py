@@ -18,7 +18,9 @@ Why it is wired this way:
 - yfinance raises for a window without sessions too (holidays, before listing). When Yahoo
   sent the chart's metadata and no error, that is an empty answer, not a failure.
 - Its timezone cache (sqlite) and cookie cache live in `cache_dir`, never in ~/.cache. yfinance
-  opens them once per process, so the first client's directory is the one used.
+  opens them once per process, so the directory of the first client to chart is the one used.
+- yfinance (with curl_cffi, protobuf, websockets and peewee under it) is imported, and set up as
+  above, on the first chart, not when the server starts: most servers never ask Yahoo.
 
 `classify` reads yfinance's exception classes and the HTTP status of the last response on this
 thread (`transport.last_status`), never messages: yfinance raises no class of its own for an
@@ -32,24 +34,17 @@ import json
 import threading
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import requests
-import yfinance as yf
 from requests.adapters import HTTPAdapter
-from yfinance.data import YfData
-from yfinance.exceptions import (
-    YFDataException,
-    YFException,
-    YFPricesMissingError,
-    YFRateLimitError,
-    YFTickerMissingError,
-)
 
 from providers import transport
 from providers.contract import Query
 from providers.errors import BadPayload, NoData, ProviderError, RateLimited, UpstreamUnavailable
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 NAME = "yahoo"
 HOSTS = (
@@ -109,8 +104,7 @@ class YahooClient:
         self.timeout = timeout
         self.cache_dir = cache_dir
         cache_dir.mkdir(parents=True, exist_ok=True)
-        yf.set_tz_cache_location(str(cache_dir))
-        yf.config.debug.hide_exceptions = False
+        self._configured = False
         self.session = requests.Session()
         self.session.headers.update(
             {"User-Agent": _USER_AGENT, "Accept": "*/*", "Accept-Language": "en-US,en;q=0.5"}
@@ -122,11 +116,26 @@ class YahooClient:
     def close(self) -> None:
         self.session.close()
 
+    def _yfinance(self) -> Any:
+        """yfinance, set up on this client's first chart: its caches in `cache_dir`, its failures
+        raised (process-wide settings, hence under `_YFINANCE`)."""
+        import yfinance as yf
+
+        if not self._configured:
+            yf.set_tz_cache_location(str(self.cache_dir))
+            yf.config.debug.hide_exceptions = False
+            self._configured = True
+        return yf
+
     def chart(self, ticker: str, start: dt.date, end: dt.date) -> tuple[pd.DataFrame, dict[str, Any]]:
         """Daily bars start..end-1 (Yahoo's end is exclusive) and the chart's metadata.
 
         Prices are as Yahoo charts them: `Close` split-adjusted only, `Adj Close` also for dividends.
         """
+        import pandas as pd
+        from yfinance.data import YfData
+        from yfinance.exceptions import YFPricesMissingError
+
         with _YFINANCE, warnings.catch_warnings():
             # yfinance 1.7 still calls pandas APIs that pandas 3 deprecates (sort_index(inplace=True)):
             # warnings raised from its own lines are its to fix, and say nothing about Yahoo's answer.
@@ -134,6 +143,7 @@ class YahooClient:
             # two threads would restore each other's filters.
             for category in (DeprecationWarning, FutureWarning):
                 warnings.filterwarnings("ignore", category=category, module=r"yfinance(\.|$)")
+            yf = self._yfinance()
             YfData.cache_get.cache_clear()
             handle = yf.Ticker(ticker, session=self.session)
             try:
@@ -163,6 +173,8 @@ def classify(dataset: str, exc: Exception) -> ProviderError:
     YFTzMissingError, except for the first two per process, whose timezone yfinance then looks
     up in quoteSummary, which raises HTTPError 404.
     """
+    from yfinance.exceptions import YFDataException, YFException, YFRateLimitError, YFTickerMissingError
+
     if isinstance(exc, ProviderError):
         return exc
     where, status = f"yahoo {dataset}", _status(exc)

@@ -23,14 +23,14 @@ and keeps the newest bar; only when those hold none (a long suspension) is the w
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from providers.contract import Payload, Query
 from providers.models import DATASETS
 from providers.yahoo.client import COLUMNS, YahooClient, yahoo_ticker
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DATASET = "daily"
 MARKETS = frozenset({"global", "cn"})
@@ -53,6 +53,8 @@ def translate_query(query: Query) -> dict[str, Any]:
 
 
 def fetch(client: YahooClient, params: dict[str, Any]) -> Payload:
+    import pandas as pd
+
     start, end = dt.date.fromisoformat(params["start"]), dt.date.fromisoformat(params["end"])
     frame, meta = client.chart(params["ticker"], start, end)
     if frame.empty and params.get("latest"):
@@ -73,6 +75,9 @@ def bars(payload: Payload, query: Query) -> pd.DataFrame:
 
 
 def translate_result(payload: Payload, query: Query) -> pd.DataFrame:
+    import numpy as np
+    import pandas as pd
+
     frame = bars(payload, query)
     if frame.empty:
         return pd.DataFrame(columns=list(DATASETS[DATASET].columns))
