@@ -4,11 +4,13 @@ The SDK checks a call's arguments against the tool's signature (pydantic, in `To
 when they do not fit, answers pydantic's own text ("1 validation error for priceArguments ...").
 Everywhere else an agent reads `{"error": {category, message, remedy, argument, tool_call_id}}`,
 so a missing `start` or `layer=gold` is a PARAMETER error here too: it names the argument, says
-what was wrong with it, and what the tool's input schema allows instead.
+what was wrong with it, and what the tool's input schema allows instead. An argument the tool does
+not take is refused the same way: ignoring a misspelt `trade_dte` would answer another day than asked.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -85,6 +87,23 @@ def refusal(schema: Mapping[str, Any], arguments: Mapping[str, Any], error: Vali
     )
 
 
+def unknown(schema: Mapping[str, Any], arguments: Mapping[str, Any]) -> ToolFailure | None:
+    """A PARAMETER failure for arguments the tool does not take: a misspelt `trade_dte` must not mean "latest"."""
+    properties: Mapping[str, Any] = schema.get("properties") or {}
+    extra = [name for name in arguments if name not in properties]
+    if not extra:
+        return None
+    name = extra[0]
+    close = difflib.get_close_matches(name, list(properties), n=1)
+    takes = ", ".join(properties) or "no arguments"
+    return ToolFailure(
+        "PARAMETER",
+        f"{quoted(name)} is not an argument of this tool" + (f" (did you mean {close[0]}?)" if close else ""),
+        f"use only: {takes}",
+        argument=name[:80],
+    )
+
+
 class TwilightServer(MCPServer):
     """An MCPServer whose refusals of a call's arguments are our PARAMETER errors, not pydantic's text."""
 
@@ -95,6 +114,11 @@ class TwilightServer(MCPServer):
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
+        tool = self._tool_manager.get_tool(name)
+        schema = tool.parameters if tool is not None else None
+        refused = unknown(schema, arguments or {}) if schema is not None else None
+        if refused is not None:
+            return refuse(self._rt, name, refused)
         try:
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:
@@ -102,5 +126,4 @@ class TwilightServer(MCPServer):
             # fail the signature; a crash in a tool is an UnexpectedToolError and stays one.
             if isinstance(exc, UnexpectedToolError) or not isinstance(exc.__cause__, ValidationError):
                 raise
-            schema = next((t.input_schema for t in await self.list_tools() if t.name == name), {})
-            return refuse(self._rt, name, refusal(schema, arguments, exc.__cause__))
+            return refuse(self._rt, name, refusal(schema or {}, arguments, exc.__cause__))

@@ -198,3 +198,16 @@ async def test_only_ascii_digits_make_a_code(runtime: Any, upstream: FakeTushare
         runtime, "price", code="６００５１９", trade_date="２０２４-１２-３１"
     )  # full width, as typed in Chinese
     assert not result.is_error and (result.structured_content or {})["ts_code"] == "600519.SH"
+
+
+async def test_an_argument_the_tool_does_not_take_is_refused_not_ignored(
+    make_runtime: RuntimeFactory, upstream: FakeTushare
+) -> None:
+    """A misspelt `trade_dte` used to be dropped, so the answer was the latest bar: another day than the one asked."""
+    rt = make_runtime()
+    error = error_of(await call(rt, "price", code="600519", trade_dte="2024-06-20"))
+    assert error["category"] == "PARAMETER" and error["argument"] == "trade_dte"
+    assert "did you mean trade_date" in error["message"] and "code, trade_date" in error["remedy"]
+    assert upstream.calls["daily"] == 0  # refused before anything was asked
+    huge = error_of(await call(rt, "ping", **{"x" * 100_000: 1}))
+    assert huge["category"] == "PARAMETER" and len(huge["message"]) < 300
