@@ -23,7 +23,7 @@ from provisioning.tokens import TokenOwner, TokenState, TokenStore, digest
 from warehouse.market_clock import SHANGHAI
 
 WINDOW_SECONDS = 60.0
-_OWNER_TTL = 5.0  # seconds a key's owner and limit are remembered (a revocation is checked by the app itself)
+_OWNER_TTL = 5.0  # seconds an active key's owner and limit are remembered (a revocation is checked by the app itself)
 
 
 def _now() -> dt.datetime:
@@ -71,6 +71,8 @@ class KeyRateLimit:
         if known is not None and now - known[0] < _OWNER_TTL:
             return known[1]
         owner = await anyio.to_thread.run_sync(self._tokens.owner, raw)
+        if owner is None or owner.state is not TokenState.ACTIVE:
+            return owner  # not remembered: a renewal or a new key must work at once, not in a few seconds
         if len(self._owners) > 10_000:
             self._owners.clear()
         self._owners[key] = (now, owner)
