@@ -36,17 +36,13 @@ def iso(when: dt.datetime) -> str:
     return when.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
-_CODE_REMEDY = "pass the code as a string, e.g. 600519, 600519.SH or AAPL"
-
-
 def symbol_of(code: str | int) -> Symbol:
     """A code as callers send it. Clients that parse `key=value` as JSON (the MCP Inspector CLI)
-    send 600519 as a number; a boolean is no code (`true` once answered 000001.SZ)."""
-    if isinstance(code, bool):
-        raise InvalidArgument("code", f"code {quoted(code)} is a boolean, not a code", _CODE_REMEDY)
+    send 600519 as a number (a boolean never gets here: the tools' `StrictInt` refuses it)."""
     if isinstance(code, int):
         if not 0 <= code <= 999_999:
-            raise InvalidArgument("code", f"code {quoted(code)} is not a six-digit code", _CODE_REMEDY)
+            remedy = "pass the code as a string, e.g. 600519, 600519.SH or AAPL"
+            raise InvalidArgument("code", f"code {quoted(code)} is not a six-digit code", remedy)
         return parse_code(f"{code:06d}")
     return parse_code(code)
 
@@ -63,13 +59,13 @@ def a_share(code: str | int) -> Symbol:
 
 
 def day_of(value: str | int | None, argument: str, today: dt.date, market: str = "cn") -> dt.date | None:
-    """A date argument: only an absent (null) one means the tool's default. "", 0 and false are
-    mistakes, never "latest". A global ticker has no A-share floor: its upstream says how far back
-    it goes."""
+    """A date argument: only an absent (null) one means the tool's default. "" and 0 are mistakes,
+    never "latest" (false is refused by the tools' `StrictInt`). A global ticker has no A-share
+    floor: its upstream says how far back it goes."""
     if value is None:
         return None
     remedy = f"use YYYYMMDD or YYYY-MM-DD, e.g. 20240620 or 2024-06-20, or leave {argument} out"
-    if isinstance(value, bool) or (isinstance(value, int) and not 0 <= value <= 99_999_999):
+    if isinstance(value, int) and not 0 <= value <= 99_999_999:
         raise InvalidArgument(argument, f"{argument} {quoted(value)} is not a date", remedy)
     if isinstance(value, str) and not value.strip():
         raise InvalidArgument(argument, f"{argument} is empty", remedy)

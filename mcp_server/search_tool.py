@@ -100,7 +100,7 @@ def register(server: object, rt: Runtime) -> None:
                     f"query has {len(words)} characters, over {MAX_QUERY_CHARS}",
                     "search for the key words only (names, codes, the event), not a whole text",
                 )
-            if isinstance(max_results, bool) or not 1 <= max_results <= MAX_RESULTS:
+            if not 1 <= max_results <= MAX_RESULTS:
                 raise InvalidArgument(
                     "max_results", f"max_results {quoted(max_results)} is out of range", f"use 1 to {MAX_RESULTS}"
                 )
