@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from providers.symbols import quoted
+
 RULE = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")  # fullmatch only: `$` would let a trailing newline through
 RULE_TEXT = "1 to 63 characters, lowercase letters a-z, digits and '-', starting with a letter or digit (e.g. desk-1)"
 SHOWN = 40  # characters of a refused name quoted back: a 10,000-character name is not echoed whole
@@ -35,6 +37,4 @@ def check(name: str, argument: str = "the profile name") -> str:
 
 def shown(name: str) -> str:
     """The name as quoted in a message: repr (control characters escaped), cut when long."""
-    if len(name) <= SHOWN:
-        return repr(name)
-    return f"{name[:SHOWN]!r}... ({len(name)} characters)"
+    return quoted(name, SHOWN)

@@ -25,6 +25,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from providers.symbols import quoted
+
 HEADER_SIGNATURE = "Wechatpay-Signature"
 HEADER_TIMESTAMP = "Wechatpay-Timestamp"
 HEADER_NONCE = "Wechatpay-Nonce"
@@ -64,11 +66,6 @@ class NotificationRejected(Exception):
     def reply_body(self) -> dict[str, str]:
         """The JSON body WeChat expects with a 4xx/5xx reply (message trimmed to its 64-character limit)."""
         return {"code": "FAIL", "message": self.reason[:REPLY_MESSAGE_MAX]}
-
-
-def _shown(value: str) -> str:
-    """A sender's value as quoted in a reason: short, so a hostile header cannot fill the log."""
-    return repr(value[:SHOWN_MAX] + ("…" if len(value) > SHOWN_MAX else ""))
 
 
 def _unauthorized(reason: str) -> NotificationRejected:
@@ -168,13 +165,13 @@ class Verifier:
     def _check_serial(self, serial: str) -> None:
         if serial != self.public_key_id:
             ours = self.public_key_id
-            raise _unauthorized(f"{HEADER_SERIAL} {_shown(serial)} is not our WeChat Pay public key {ours}")
+            raise _unauthorized(f"{HEADER_SERIAL} {quoted(serial, SHOWN_MAX)} is not our WeChat Pay public key {ours}")
 
     def _check_timestamp(self, timestamp: str, now: dt.datetime) -> None:
         if now.tzinfo is None:
             raise ValueError("now must be timezone-aware")
         if not (timestamp.isascii() and timestamp.isdigit()):
-            raise _unauthorized(f"{HEADER_TIMESTAMP} {_shown(timestamp)} is not a Unix timestamp")
+            raise _unauthorized(f"{HEADER_TIMESTAMP} {quoted(timestamp, SHOWN_MAX)} is not a Unix timestamp")
         # Whole seconds on both sides: a float of a huge int would overflow (the header is bounded too).
         if abs(int(now.timestamp()) - int(timestamp)) > self.max_skew.total_seconds():
             raise _unauthorized(f"stale or future timestamp {timestamp}")
@@ -241,7 +238,7 @@ def _signature_headers(headers: Mapping[str, str]) -> dict[str, str]:
         found[name] = value
     signature_type = lowered.get(HEADER_SIGNATURE_TYPE.lower(), SIGNATURE_TYPE).strip()
     if signature_type != SIGNATURE_TYPE:
-        raise _unauthorized(f"{HEADER_SIGNATURE_TYPE} {_shown(signature_type)} is not {SIGNATURE_TYPE}")
+        raise _unauthorized(f"{HEADER_SIGNATURE_TYPE} {quoted(signature_type, SHOWN_MAX)} is not {SIGNATURE_TYPE}")
     return found
 
 
