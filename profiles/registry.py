@@ -103,7 +103,7 @@ class Registry:
         else:
             self.git("clone", self.remote, str(self.workdir), cwd=self.workdir.parent)
         self._join()
-        if not self.git("rev-parse", "--verify", "-q", "HEAD", check=False).strip():
+        if not self._has_head():
             (self.workdir / "profiles").mkdir(exist_ok=True)
             (self.workdir / "profiles" / ".gitkeep").touch()
             (self.workdir / "OWNERS").write_text(OWNERS_HEADER)
@@ -120,23 +120,29 @@ class Registry:
         with tempfile.TemporaryDirectory(dir=self.workdir.parent, prefix=".registry-clone.") as scratch:
             self.git("clone", "-q", "--no-checkout", self.remote, str(Path(scratch) / "copy"), cwd=self.workdir.parent)
             shutil.move(str(Path(scratch) / "copy" / ".git"), str(self.workdir / ".git"))
-        if self.git("rev-parse", "--verify", "-q", "HEAD", check=False).strip():
+        if self._has_head():
             self.git("reset", "-q")
-            missing = [n for n in self.git("ls-files", "-z", "--deleted").split("\0") if n]
-            if missing:
-                self.git("checkout", "--", *missing)
+            self._restore_deleted()
 
     def _join(self) -> None:
         """Take the registry's branch, whatever the bare repository's HEAD names. A default `git init
         --bare` names `master`, which the registry never has: a clone then checks nothing out, and this
         host would make a first commit of its own that the registry refuses (non-fast-forward)."""
-        if self.git("rev-parse", "--verify", "-q", "HEAD", check=False).strip():
+        if self._has_head():
             return  # the clone found the branch (HEAD names it, or it was adopted)
         if not self.git("rev-parse", "--verify", "-q", f"refs/remotes/origin/{BRANCH}", check=False).strip():
             return  # an empty registry: `ensure` initialises it
         self.git("symbolic-ref", "HEAD", f"refs/heads/{BRANCH}")
         self.git("reset", "-q", f"origin/{BRANCH}")  # files already here stay (as in _adopt)
         self.git("branch", "-q", "--set-upstream-to", f"origin/{BRANCH}")
+        self._restore_deleted()
+
+    def _has_head(self) -> bool:
+        return bool(self.git("rev-parse", "--verify", "-q", "HEAD", check=False).strip())
+
+    def _restore_deleted(self) -> None:
+        """After a reset onto the registry's branch: check out its files this folder lacks (files
+        already here stay, as this host's changes)."""
         missing = [n for n in self.git("ls-files", "-z", "--deleted").split("\0") if n]
         if missing:
             self.git("checkout", "--", *missing)
