@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 
 import anyio.to_thread
 import structlog
-from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
+from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -110,7 +110,6 @@ def build_app(rt: Runtime) -> Starlette:
     # The names payers and bots are sent to (/join, renewal links, the MCP URL in profiles) are ours too.
     settings = rt.settings
     security = transport_security([*settings.allowed_hosts, *url_hosts(settings.public_url, settings.public_mcp_url)])
-    host_check = TransportSecurityMiddleware(security)
     mcp_app = server.streamable_http_app(
         stateless_http=True, json_response=True, transport_security=security, host=settings.host
     )
@@ -123,7 +122,7 @@ def build_app(rt: Runtime) -> Starlette:
         except Exception as exc:  # a health check reports, it does not raise
             warehouse = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
         status = 200 if warehouse["ok"] else 503
-        if await host_check.validate_request(request) is not None:  # a load balancer, or a page rebinding DNS
+        if request.state.foreign_host:  # a load balancer, or a page rebinding DNS (set by guards.KnownHosts)
             return JSONResponse({"ok": bool(warehouse["ok"])}, status_code=status)
         body = {
             "ok": bool(warehouse["ok"]),

@@ -122,11 +122,13 @@ class KnownHosts:
         self.check = TransportSecurityMiddleware(security)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] not in (WEBHOOK_PATH, HEALTH_PATH):
+        if scope["type"] == "http" and scope["path"] != WEBHOOK_PATH:
             refused = await self.check.validate_request(Request(scope))
-            if refused is not None:
+            if refused is not None and scope["path"] != HEALTH_PATH:
                 await refused(scope, receive, send)
                 return
+            # /healthz answers anyone, its detail only to known hosts: `request.state.foreign_host` says which
+            scope.setdefault("state", {})["foreign_host"] = refused is not None
         await self.app(scope, receive, send)
 
 
