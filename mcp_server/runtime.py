@@ -135,6 +135,5 @@ class Runtime:
         if self.replica is not None:
             self.replica.close()
         self.ledger.flush()  # the answers of the last moments
-        if self.store.catch_up is not None:
-            self.store.catch_up()  # the file at rest holds the questions' curated rows
+        self.store.derive_pending()  # the file at rest holds the questions' curated rows
         self.store.close()

@@ -316,7 +316,7 @@ class _Job:
     async def __aenter__(self) -> Summary:
         await self._ingestor._turn.acquire()
         # Jobs read the curated layer with plain queries: the questions' pending rows are derived first.
-        await anyio.to_thread.run_sync(self._ingestor._curator.catch_up, self._ingestor._store)
+        await anyio.to_thread.run_sync(self._ingestor._store.derive_pending)
         self.summary.layers_before = await anyio.to_thread.run_sync(self._ingestor._layers)
         log.info("ingest_started", job=self.summary.job)
         return self.summary

@@ -270,9 +270,7 @@ class QuoteService(DatasetReader):
 
         def newest_known() -> bool:
             rows = self._rows(code, candidate, market)
-            if rows and self._row_fresh(market, candidate, rows[0].fetched_at):
-                return True
-            return self._covered("daily_latest", code, candidate, market)
+            return self._day_fresh("daily_latest", code, candidate, rows[0].fetched_at if rows else None, market)
 
         query = Query("daily", code, market, candidate, candidate, latest=True)
         await self._ensure(attempts, query, newest_known, request_id, key=("daily_latest", code, candidate))

@@ -218,7 +218,7 @@ TABLES: tuple[Table, ...] = (
     ),
 )
 BY_NAME = {t.name: t for t in TABLES}
-DERIVED = frozenset({"cur_daily", "feat_daily"})  # what a read brings up to date first (`Warehouse.catch_up`)
+DERIVED = frozenset({"cur_daily", "feat_daily"})  # what a read brings up to date first (`Warehouse.derive_pending`)
 SETUP = ("CREATE SEQUENCE IF NOT EXISTS raw_payload_ids",)
 # Changes to tables that earlier versions created, applied on open (DuckDB has no migrations).
 MIGRATIONS = (

@@ -120,8 +120,8 @@ class Warehouse:
 
     def read(self, tables: tuple[str, ...], sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """`query`, remembered until a write to any of `tables` (which must be all it reads)."""
-        if self.catch_up is not None and not DERIVED.isdisjoint(tables):
-            self.catch_up()
+        if not DERIVED.isdisjoint(tables):
+            self.derive_pending()
         key = (tables, sql, *params)
         rows = self._memo.get(key)
         if rows is not None:
@@ -140,6 +140,11 @@ class Warehouse:
                 for table in tables:
                     self._memo_by_table[table].add(key)
         return rows
+
+    def derive_pending(self) -> None:
+        """Bring the curated and feature layers up to date (`catch_up`), when anyone defers them."""
+        if self.catch_up is not None:
+            self.catch_up()
 
     def _forget(self, written: Iterable[str]) -> None:
         with self._memo_lock:
@@ -278,8 +283,7 @@ class Warehouse:
 
     def stats(self) -> dict[str, Any]:
         """Rows and date range per table, grouped by layer, and the file's size."""
-        if self.catch_up is not None:
-            self.catch_up()
+        self.derive_pending()
         layers: dict[str, dict[str, Any]] = {layer: {"rows": 0, "tables": {}} for layer in LAYERS}
         for t in TABLES:
             column = t.date_column
@@ -310,8 +314,7 @@ class Warehouse:
 
         Writes wait while the copy is made, so the copy is one moment of the store.
         """
-        if self.catch_up is not None:
-            self.catch_up()  # a replica derives nothing: it gets the curated rows, never a pending list
+        self.derive_pending()  # a replica derives nothing: it gets the curated rows, never a pending list
         target = target.resolve()
         if target == self.path.resolve():
             raise ValueError("the snapshot path is the warehouse itself; choose another file")
