@@ -30,7 +30,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from providers.errors import BadPayload
 from providers.models import DatasetSpec
@@ -102,12 +102,17 @@ def conform(df: pd.DataFrame, spec: DatasetSpec, provider: str) -> pd.DataFrame:
 
 def conform_rows(df: pd.DataFrame, spec: DatasetSpec, provider: str) -> tuple[pd.DataFrame, Rejected]:
     """`conform` that leaves out the rows it cannot type and says why; missing columns still fail."""
-    import pandas as pd
-
     missing = [c for c in spec.columns if c not in df.columns]
     if missing:
         raise BadPayload(f"{provider} {spec.name} answered without {missing}", provider=provider, dataset=spec.name)
     received = df[list(spec.columns)].reset_index(drop=True)
+    return _conform_few(received, spec) if len(received) <= _FEW_ROWS else _conform_many(received, spec)
+
+
+def _conform_many(received: pd.DataFrame, spec: DatasetSpec) -> tuple[pd.DataFrame, Rejected]:
+    """`conform_rows` column by column: what a frame of thousands of rows needs."""
+    import pandas as pd
+
     out = received.copy()
     reasons = pd.Series([None] * len(out), index=out.index, dtype=object)
     for column in spec.dates:
@@ -122,3 +127,68 @@ def conform_rows(df: pd.DataFrame, spec: DatasetSpec, provider: str) -> tuple[pd
     failed = reasons.notna()
     rejected = [(received.iloc[i].to_dict(), str(reasons[i])) for i in out.index[failed]]
     return out[~failed].reset_index(drop=True), rejected
+
+
+# Frames of at most this many rows (a question's bar or factor) are typed value by value: pandas'
+# column operations cost about 1 ms each whatever the length, 9 ms for one daily bar.
+_FEW_ROWS = 32
+
+
+def _conform_few(received: pd.DataFrame, spec: DatasetSpec) -> tuple[pd.DataFrame, Rejected]:
+    """`conform_rows` of a few rows, with the same answer: the same types, rows and reasons."""
+    import numpy as np
+    import pandas as pd
+
+    typed: dict[str, Any] = {c: received[c] for c in spec.columns}
+    reasons: list[str | None] = [None] * len(received)
+    for column in spec.dates:
+        typed[column] = np.array([_date(v) for v in received[column].tolist()], dtype=object)
+    for column in spec.numbers:
+        values = []
+        for i, given in enumerate(received[column].tolist()):
+            number = _number(given)
+            if number != number and reasons[i] is None and not pd.isna(given) and str(given).strip() != "":
+                reasons[i] = f"{column} is not a number"
+            values.append(number)
+        typed[column] = np.array(values, dtype="float64")
+    for k in spec.key:
+        for i, missing in enumerate(pd.isna(typed[k]).tolist() if k in spec.dates or k in spec.numbers
+                                    else received[k].isna().tolist()):  # fmt: skip
+            if missing and reasons[i] is None:
+                reasons[i] = f"no valid {k}"
+    out = pd.DataFrame(typed)
+    failed = [i for i, reason in enumerate(reasons) if reason is not None]
+    if not failed:
+        return out, []
+    rejected: Rejected = [(cast(dict[str, Any], received.iloc[i].to_dict()), str(reasons[i])) for i in failed]
+    keep = [reason is None for reason in reasons]
+    return out[keep].reset_index(drop=True), rejected
+
+
+def _date(value: Any) -> Any:
+    """A cell as `_dates` reads it: its first eight characters without dashes as YYYYMMDD, else NaT."""
+    import pandas as pd
+
+    if pd.isna(value):
+        return pd.NaT
+    text = str(value).replace("-", "")[:8]
+    if len(text) != 8 or not text.isdigit():
+        return pd.NaT
+    try:
+        return dt.datetime.strptime(text, "%Y%m%d").date()
+    except ValueError:
+        return pd.NaT
+
+
+def _number(value: Any) -> float:
+    """A cell as `pd.to_numeric(errors="coerce")` then float64 reads it (NaN when it is not a number)."""
+    import pandas as pd
+
+    if isinstance(value, float):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    try:
+        return float(pd.to_numeric(value, errors="coerce"))
+    except (TypeError, ValueError):
+        return float("nan")

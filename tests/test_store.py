@@ -47,3 +47,46 @@ def test_a_second_process_gets_a_clear_error(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode != 0 and "WarehouseBusy" in result.stderr and "held by another process" in result.stderr
     store.close()
+
+
+def test_a_few_rows_land_as_a_frame_of_many_does(tmp_path: Path) -> None:
+    """A question's bar binds its values (fast); ingestion scans the frame: the stored rows are the same."""
+    from providers.contract import conform
+    from providers.models import DATASETS
+    from tests.fake_tushare import FIXTURES
+
+    bars = pd.read_csv(FIXTURES / "daily_600519.SH_2020-2024.csv", dtype=str).head(40).assign(currency="CNY")
+    bars.loc[3, "pre_close"] = None  # a missing figure must land as NULL on either path, never as NaN
+    rows = conform(bars, DATASETS["daily"], "tushare")
+    raw = RawPayload("tushare", "daily", {}, [], [], dt.datetime(2024, 6, 20, 12, tzinfo=dt.UTC), None)
+    sql = "SELECT * EXCLUDE (fetched_at) FROM norm_daily ORDER BY trade_date"
+    many, few = Warehouse(tmp_path / "many.duckdb"), Warehouse(tmp_path / "few.duckdb")
+    many.load("norm_daily", rows, raw, Coverage("daily", "600519.SH", DAY, DAY))
+    for start in range(0, len(rows), 4):  # small loads, one overlapping its predecessor (a merge)
+        few.load("norm_daily", rows.iloc[max(0, start - 1) : start + 4], raw, Coverage("daily", "600519.SH", DAY, DAY))
+    assert len(rows) > 32 and few.query(sql) == many.query(sql)
+    assert few.query("SELECT count(*) FROM norm_daily WHERE pre_close IS NULL")[0][0] == 1
+    many.close()
+    few.close()
+
+
+def test_a_span_committed_while_its_scope_is_read_is_not_lost() -> None:
+    """A load that commits while another thread reads the scope's spans: the next ask still sees it."""
+    from warehouse.coverage import CoverageIndex
+
+    asked = dt.datetime(2024, 6, 20, 12)
+    table: list[tuple[dt.date, dt.date, dt.datetime]] = []
+
+    def read(dataset: str, scope: str) -> list[tuple[dt.date, dt.date, dt.datetime]]:
+        before = list(table)  # the reader's snapshot, taken before the load commits
+        if not table:
+            table.append((DAY, DAY, asked))
+            index.committed("daily", "600519.SH", (DAY, DAY, asked))
+        return before
+
+    index = CoverageIndex(read)
+    assert index.latest("daily", "600519.SH", DAY) is None  # the snapshot's answer
+    assert index.latest("daily", "600519.SH", DAY) == asked  # not kept: read again
+    table.append((DAY, DAY, asked + dt.timedelta(hours=1)))
+    index.committed("daily", "600519.SH", (DAY, DAY, asked + dt.timedelta(hours=1)))
+    assert index.latest("daily", "600519.SH", DAY) == asked + dt.timedelta(hours=1)  # kept now, and added to

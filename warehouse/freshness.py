@@ -26,25 +26,20 @@ def update(cur: duckdb.DuckDBPyConnection, source: str, dataset: str, at: dt.dat
     inside the caller's transaction (a load records its source's success in the same commit)."""
     day = at.astimezone(SHANGHAI).date()
     when = utc_naive(at)
-    found = cur.execute(
-        "SELECT rows_day, rows_today FROM source_freshness WHERE source = ? AND dataset = ?", [source, dataset]
+    added = rows if error is None else 0
+    reason = error[:500] if error is not None else None
+    # One statement in the usual case (the pair's row exists); today's count restarts on a new day.
+    counts = "rows_today = CASE WHEN rows_day = ? THEN rows_today + ? ELSE ? END, rows_day = ?"
+    outcome = "last_success = ?" if error is None else "last_failure = ?, last_error = ?"
+    values: list[Any] = [when] if error is None else [when, reason]
+    updated = cur.execute(
+        f"UPDATE source_freshness SET {outcome}, {counts} WHERE source = ? AND dataset = ?",
+        [*values, day, added, added, day, source, dataset],
     ).fetchone()
-    if found is None:
-        cur.execute("INSERT INTO source_freshness VALUES (?, ?, NULL, NULL, NULL, ?, 0)", [source, dataset, day])
-        found = (day, 0)
-    today = (found[1] if found[0] == day else 0) + (rows if error is None else 0)
-    if error is None:
-        cur.execute(
-            "UPDATE source_freshness SET last_success = ?, rows_day = ?, rows_today = ?"
-            " WHERE source = ? AND dataset = ?",
-            [when, day, today, source, dataset],
-        )
-    else:
-        cur.execute(
-            "UPDATE source_freshness SET last_failure = ?, last_error = ?, rows_day = ?, rows_today = ?"
-            " WHERE source = ? AND dataset = ?",
-            [when, error[:500], day, today, source, dataset],
-        )
+    if not updated or not updated[0]:
+        success, failure = (when, None) if error is None else (None, when)
+        cur.execute("INSERT INTO source_freshness VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [source, dataset, success, failure, reason, day, added])  # fmt: skip
     return ("source_freshness",)
 
 

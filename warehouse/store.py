@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from warehouse.coverage import CoverageIndex, Span
 from warehouse.schema import BY_NAME, DERIVED, LAYERS, MIGRATIONS, SETUP, TABLES
 
 if TYPE_CHECKING:
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 # Rows remembered over all statements (each counts at least one), cleared whole when full: a bound
 # on memory, where one on statements was not (one statement may return 5,000 rows or raw payloads).
 _MEMO_ROWS = 200_000
+# Loads of at most this many rows bind their values (a fetch-through's bar or factor); larger ones scan the frame.
+_SMALL_LOAD = 32
 
 
 class WarehouseBusy(RuntimeError):
@@ -92,6 +95,7 @@ class Warehouse:
         self._memo_lock = threading.Lock()
         self._memo_rows = 0
         self._generation: dict[str, int] = {t.name: 0 for t in TABLES}
+        self._coverage = CoverageIndex(self._spans)
         # Brings the curated and feature rows up to date before `read` answers from them: set by
         # whoever defers their derivation (`Curator.defer`), so that no read sees them behind.
         self.catch_up: Callable[[], None] | None = None
@@ -154,8 +158,13 @@ class Warehouse:
                     self._memo_rows -= _weight(self._memo.pop(key, None))
                 self._memo_by_table[table].clear()
 
-    def write(self, work: Callable[[duckdb.DuckDBPyConnection], Iterable[str]]) -> None:
-        """Run `work` in one transaction as the one writer; it returns the tables it wrote."""
+    def write(
+        self, work: Callable[[duckdb.DuckDBPyConnection], Iterable[str]], committed: Callable[[], None] | None = None
+    ) -> None:
+        """Run `work` in one transaction as the one writer; it returns the tables it wrote.
+
+        `committed` runs once the transaction has committed, before the next writer starts.
+        """
         with self._write_lock:
             cur = self._con.cursor()
             try:
@@ -167,6 +176,8 @@ class Warehouse:
                 raise
             finally:
                 cur.close()
+            if committed is not None:
+                committed()
         self._forget(written)
 
     def load(
@@ -211,7 +222,8 @@ class Warehouse:
                 written.update(derive(cur))
             return written
 
-        self.write(work)
+        span = (coverage.start, coverage.end, fetched)
+        self.write(work, lambda: self._coverage.committed(coverage.dataset, coverage.scope, span))
         return len(rows)
 
     @staticmethod
@@ -227,6 +239,9 @@ class Warehouse:
         incoming = rows.assign(source=source, fetched_at=fetched)
         order = [k for k in spec.key if k != "source"]
         incoming = incoming.sort_values(order, kind="stable")
+        if len(incoming) <= _SMALL_LOAD:
+            Warehouse._merge_values(cur, table, spec.key, incoming)
+            return
         cur.register("incoming", incoming)
         try:
             match = " AND ".join(f"{table}.{k} = incoming.{k}" for k in spec.key)
@@ -235,6 +250,24 @@ class Warehouse:
             cur.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming")
         finally:
             cur.unregister("incoming")
+
+    @staticmethod
+    def _merge_values(cur: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...], incoming: pd.DataFrame) -> None:
+        """`_merge` of a few rows as bound values: registering a frame costs DuckDB more than the rows do."""
+        import pandas as pd
+
+        def plain(value: Any) -> Any:  # as the frame scan reads a cell: NaN, NaT and NA are NULL
+            if pd.isna(value):
+                return None
+            return value.item() if hasattr(value, "item") and not isinstance(value, str) else value
+
+        columns = list(incoming.columns)
+        rows = [[plain(v) for v in row] for row in incoming.itertuples(index=False, name=None)]
+        at = [columns.index(k) for k in key]
+        match = " OR ".join("(" + " AND ".join(f"{k} = ?" for k in key) + ")" for _ in rows)
+        cur.execute(f"DELETE FROM {table} WHERE {match}", [row[i] for row in rows for i in at])
+        marks = ", ".join("(" + ", ".join("?" for _ in columns) + ")" for _ in rows)
+        cur.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES {marks}", [v for row in rows for v in row])
 
     @staticmethod
     def _quarantine(
@@ -273,13 +306,17 @@ class Warehouse:
 
     def covered_at(self, dataset: str, scope: str, day: dt.date) -> dt.datetime | None:
         """The latest time upstream was asked about `day` for this dataset and scope."""
-        row = self.read(
-            ("fetch_log",),
-            "SELECT max(fetched_at) FROM fetch_log WHERE dataset = ? AND scope = ? AND start_date <= ?"
-            " AND end_date >= ?",
-            (dataset, scope, day, day),
-        )
-        return utc_aware(row[0][0]) if row and row[0][0] is not None else None
+        fetched = self._coverage.latest(dataset, scope, day)
+        return utc_aware(fetched) if fetched is not None else None
+
+    def _spans(self, dataset: str, scope: str) -> list[Span]:
+        return [
+            (start, end, fetched)
+            for start, end, fetched in self.query(
+                "SELECT start_date, end_date, fetched_at FROM fetch_log WHERE dataset = ? AND scope = ?",
+                (dataset, scope),
+            )
+        ]
 
     def stats(self) -> dict[str, Any]:
         """Rows and date range per table, grouped by layer, and the file's size."""
