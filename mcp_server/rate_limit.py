@@ -19,8 +19,8 @@ import anyio.to_thread
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from providers.models import SHANGHAI
 from provisioning.tokens import TokenOwner, TokenState, TokenStore, digest
-from warehouse.market_clock import SHANGHAI
 
 WINDOW_SECONDS = 60.0
 _OWNER_TTL = 5.0  # seconds an active key's owner and limit are remembered (a revocation is checked by the app itself)

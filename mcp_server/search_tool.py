@@ -28,9 +28,9 @@ from mcp_server.answering import READ_ONLY, answer, day_of, iso, make_cite
 from mcp_server.errors import ToolFailure
 from mcp_server.runtime import SERVED_BY, Runtime
 from providers.errors import AllProvidersFailed, ProviderError, RateLimited
+from providers.models import SHANGHAI
 from providers.symbols import InvalidArgument, quoted
 from providers.web_search import DATASET, MAX_QUERY_CHARS, Found, SearchNotConfigured, WebSearch, parse_published
-from warehouse.market_clock import SHANGHAI
 from warehouse.store import utc_aware, utc_naive
 
 MAX_RESULTS = 50

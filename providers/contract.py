@@ -71,6 +71,19 @@ class Payload:
         return cls(api_name, [str(c) for c in frame.columns], clean.values.tolist(), meta)
 
 
+@dataclass(frozen=True, slots=True)
+class RawPayload:
+    """An upstream answer as stored in the raw layer: what was asked, what came back, when, for whom."""
+
+    source: str
+    api_name: str
+    params: dict[str, Any]
+    fields: list[str]
+    items: list[list[Any]]
+    fetched_at: dt.datetime  # aware, UTC
+    request_id: str | None
+
+
 class DatasetModule(Protocol):
     DATASET: str
     MARKETS: frozenset[str]

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # the A-share exchanges' clock: trade dates are Shanghai days
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,12 +18,11 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from providers import transport, units
-from providers.contract import ALL, Payload, Query, Rejected, conform, conform_rows
+from providers.contract import ALL, Payload, Query, RawPayload, Rejected, conform, conform_rows
 from providers.errors import BadPayload, ProviderError
 from providers.guard import Guard
 from providers.health import ProviderHealth
 from providers.models import DATASETS
-from warehouse.store import RawPayload
 
 if TYPE_CHECKING:
     import pandas as pd

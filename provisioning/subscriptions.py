@@ -20,11 +20,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from profiles.envfile import read_env
+from providers.models import SHANGHAI
 from provisioning import ilink
 from provisioning.accounts import HermesProfile, Payment, ProcessedNotification, User
 from provisioning.provisioner import Provisioner
 from provisioning.wechatpay import REFUND_SUCCESS, Refund
-from warehouse.market_clock import SHANGHAI
 
 log = structlog.get_logger("provisioning.subscriptions")
 HALTED = "expired"  # a profile stopped because its subscription ended

@@ -14,11 +14,11 @@ from pydantic import SecretStr
 
 from mcp_server.runtime import Runtime
 from ops.settings import Settings
+from providers.models import SHANGHAI
 from tests.fake_eastmoney import FakeEastmoney
 from tests.fake_tdx import FakeTdx
 from tests.fake_tushare import FakeTushare
 from tests.fake_yahoo import FakeYahoo
-from warehouse.market_clock import SHANGHAI
 
 
 class SettableClock:

@@ -6,8 +6,9 @@ import datetime as dt
 
 import pytest
 
+from providers.models import SHANGHAI
 from tests.conftest import SettableClock
-from warehouse.market_clock import SHANGHAI, MarketClock
+from warehouse.market_clock import MarketClock
 
 DAY = dt.date(2024, 12, 31)
 

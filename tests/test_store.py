@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from warehouse.store import Coverage, RawPayload, Warehouse
+from providers.contract import RawPayload
+from warehouse.store import Coverage, Warehouse
 
 DAY = dt.date(2024, 6, 20)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import duckdb
 
-from warehouse.market_clock import SHANGHAI
+from providers.models import SHANGHAI
 from warehouse.store import Warehouse, utc_naive
 
 STALE_AFTER = dt.timedelta(hours=24)

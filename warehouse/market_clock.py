@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from zoneinfo import ZoneInfo
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from providers.models import SHANGHAI
+
 Clock = Callable[[], dt.datetime]
 
 _OPEN = dt.time(9, 30)

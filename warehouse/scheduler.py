@@ -16,8 +16,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from ops.settings import Settings
+from providers.models import SHANGHAI
 from warehouse.ingest import Ingestor
-from warehouse.market_clock import SHANGHAI
 
 log = structlog.get_logger("warehouse.scheduler")
 WEEKDAYS = "mon-fri"

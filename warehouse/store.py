@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from providers.contract import RawPayload
 from warehouse.coverage import CoverageIndex, Span
 from warehouse.schema import BY_NAME, DERIVED, LAYERS, MIGRATIONS, SETUP, TABLES
 
@@ -37,17 +38,6 @@ _SMALL_LOAD = 32
 
 class WarehouseBusy(RuntimeError):
     """Another process holds the warehouse file."""
-
-
-@dataclass(frozen=True, slots=True)
-class RawPayload:
-    source: str
-    api_name: str
-    params: dict[str, Any]
-    fields: list[str]
-    items: list[list[Any]]
-    fetched_at: dt.datetime  # aware, UTC
-    request_id: str | None
 
 
 @dataclass(frozen=True, slots=True)

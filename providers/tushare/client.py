@@ -24,8 +24,8 @@ from providers.errors import (
     RateLimited,
     UpstreamUnavailable,
 )
+from providers.models import SHANGHAI
 from providers.symbols import tushare_date
-from warehouse.market_clock import SHANGHAI
 
 NAME = "tushare"
 
