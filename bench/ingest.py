@@ -33,9 +33,9 @@ from mcp import Client
 from mcp.server.mcpserver import MCPServer
 
 from bench.common import percentile
-from mcp_server.runtime import Runtime
 from mcp_server.server import build_server
 from ops.logging import configure_logging
+from ops.runtime import Runtime
 from ops.settings import Settings
 from tests.fake_eastmoney import FakeEastmoney
 from tests.fake_tushare import FakeTushare

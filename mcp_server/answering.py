@@ -18,11 +18,11 @@ from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel
 
+from citation import SERVED_BY, __version__
 from citation.attempts import Attempts
 from citation.models import Attempt, Cite
+from mcp_server.context import ToolContext
 from mcp_server.errors import ToolFailure, from_exception
-from mcp_server.runtime import SERVED_BY, Runtime
-from ops import __version__
 from providers.symbols import FIRST_TRADING_DAY, InvalidArgument, Symbol, parse_code, parse_date, quoted
 from provisioning.usage import Call
 from warehouse.ledger import LOCAL_OPERATOR, Entry, caller_of_user
@@ -98,7 +98,7 @@ def new_call_id() -> str:
     return "tc_" + secrets.token_hex(8)
 
 
-def refuse(rt: Runtime, tool: str, failure: ToolFailure) -> CallToolResult:
+def refuse(rt: ToolContext, tool: str, failure: ToolFailure) -> CallToolResult:
     """A call refused before its body ran (its arguments do not fit the tool's schema): the same
     error envelope, log line and accounting as a failure inside the body."""
     tool_call_id = new_call_id()
@@ -108,7 +108,7 @@ def refuse(rt: Runtime, tool: str, failure: ToolFailure) -> CallToolResult:
     return failure.result(tool_call_id)
 
 
-async def answer(rt: Runtime, tool: str, body: Body, **arguments: object) -> CallToolResult:
+async def answer(rt: ToolContext, tool: str, body: Body, **arguments: object) -> CallToolResult:
     """Run a tool body under a fresh tool_call_id; sign and record what it answers."""
     tool_call_id = new_call_id()
     attempts = Attempts()
@@ -126,7 +126,7 @@ async def answer(rt: Runtime, tool: str, body: Body, **arguments: object) -> Cal
             return failure.result(tool_call_id)
         structured = rt.signer.sign(model.model_dump(mode="json"))
         served = json.dumps(structured, ensure_ascii=False)
-        if rt.settings.ledger_enabled:
+        if rt.options.ledger_enabled:
             given = {k: v for k, v in arguments.items() if v is not None}
             entry = Entry(tool_call_id, caller(), tool, given, structured, rt.clock.now(), __version__)
             rt.ledger.record(entry, served)
@@ -134,7 +134,7 @@ async def answer(rt: Runtime, tool: str, body: Body, **arguments: object) -> Cal
         return CallToolResult(content=[TextContent(type="text", text=served)], structured_content=structured)
 
 
-def _account(rt: Runtime, tool: str, outcome: str, attempts: Attempts, started: float) -> None:
+def _account(rt: ToolContext, tool: str, outcome: str, attempts: Attempts, started: float) -> None:
     """Metrics, and a usage_log row for the key's user (calls over HTTP; stdio has no user)."""
     seconds = time.perf_counter() - started
     rt.metrics.tool_call(tool, outcome, seconds)

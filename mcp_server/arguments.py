@@ -22,8 +22,8 @@ from mcp_types import CallToolResult, InputRequiredResult
 from pydantic import ValidationError
 
 from mcp_server.answering import refuse
+from mcp_server.context import ToolContext
 from mcp_server.errors import ToolFailure
-from mcp_server.runtime import Runtime
 from providers.symbols import quoted
 
 _KINDS = {
@@ -107,7 +107,7 @@ def unknown(schema: Mapping[str, Any], arguments: Mapping[str, Any]) -> ToolFail
 class TwilightServer(MCPServer):
     """An MCPServer whose refusals of a call's arguments are our PARAMETER errors, not pydantic's text."""
 
-    def __init__(self, rt: Runtime, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, rt: ToolContext, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._rt = rt
 

@@ -19,14 +19,16 @@ from typing import Annotated, Any
 
 import anyio.to_thread
 import duckdb
+from mcp.server.mcpserver import MCPServer
 from mcp_types import CallToolResult
 from pydantic import BaseModel, Field, StrictInt
 
+from citation import SERVED_BY
 from citation.attempts import Attempts
 from citation.models import SearchAnswer, SearchCite, SearchResult, UnresponsiveEngine
 from mcp_server.answering import READ_ONLY, answer, day_of, iso, make_cite
+from mcp_server.context import ToolContext
 from mcp_server.errors import ToolFailure
-from mcp_server.runtime import SERVED_BY, Runtime
 from providers.errors import AllProvidersFailed, ProviderError, RateLimited
 from providers.models import SHANGHAI
 from providers.symbols import InvalidArgument, quoted
@@ -64,14 +66,14 @@ def _failure(exc: ProviderError, search: WebSearch, log: list[dict[str, Any]]) -
     if "SEARXNG_URL" in missing:
         remedy = "the operator should set SEARXNG_URL to a SearXNG instance (with `json` in search.formats)"
     else:
-        remedy = f"SearXNG at {search.settings.searxng_url} is down or refusing: try again in a minute"
+        remedy = f"SearXNG at {search.config.searxng_url} is down or refusing: try again in a minute"
     if fallbacks:
         remedy += "; the operator can add a fallback by setting " + " or ".join(fallbacks)
     return ToolFailure("SERVICE", f"every web search provider failed: {reasons}", remedy, attempts=log)
 
 
-def register(server: object, rt: Runtime) -> None:
-    add_tool = server.add_tool  # type: ignore[attr-defined]
+def register(server: MCPServer, rt: ToolContext) -> None:
+    add_tool = server.add_tool
 
     async def search(
         query: Annotated[str, Field(description="What to search the web for")],
@@ -144,9 +146,9 @@ def register(server: object, rt: Runtime) -> None:
     add_tool(search, annotations=READ_ONLY)
 
 
-async def _cached(rt: Runtime, key: tuple[Any, ...], attempts: Attempts) -> Found | None:
+async def _cached(rt: ToolContext, key: tuple[Any, ...], attempts: Attempts) -> Found | None:
     """The stored answer to this exact question while younger than the TTL, else None (a miss)."""
-    ttl = rt.settings.search_cache_ttl_seconds
+    ttl = rt.options.search_cache_ttl_seconds
     rows = await rt.run_read(
         rt.store.read,
         ("search_cache",),
@@ -168,7 +170,7 @@ async def _cached(rt: Runtime, key: tuple[Any, ...], attempts: Attempts) -> Foun
     return None
 
 
-def _store(rt: Runtime, key: tuple[Any, ...], found: Found) -> None:
+def _store(rt: ToolContext, key: tuple[Any, ...], found: Found) -> None:
     payload = json.dumps(
         {"hits": found.hits, "unresponsive_engines": [list(e) for e in found.unresponsive]}, ensure_ascii=False
     )
@@ -186,7 +188,7 @@ def _store(rt: Runtime, key: tuple[Any, ...], found: Found) -> None:
 
 
 def _build(
-    rt: Runtime, found: Found, query: str, day: dt.date | None, max_results: int, cached: bool,
+    rt: ToolContext, found: Found, query: str, day: dt.date | None, max_results: int, cached: bool,
     tool_call_id: str, attempts: Attempts,
 ) -> SearchAnswer:  # fmt: skip
     cutoff = dt.datetime.combine(day, dt.time(0), SHANGHAI) if day else None

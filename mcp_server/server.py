@@ -5,11 +5,11 @@ from __future__ import annotations
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
 
+from citation import __version__
 from mcp_server import search_tool, tools, verify_tool, warehouse_tools
 from mcp_server.arguments import TwilightServer
 from mcp_server.auth import ACTIVE_SCOPE, AccountsTokenVerifier
-from mcp_server.runtime import Runtime
-from ops import __version__
+from mcp_server.context import ToolContext
 
 INSTRUCTIONS = (
     "Twilight Drive serves cited A-share market data. Every answer carries cite.tool_call_id: "
@@ -18,12 +18,12 @@ INSTRUCTIONS = (
 )
 
 
-def build_server(rt: Runtime, *, http_auth: bool) -> MCPServer:
+def build_server(rt: ToolContext, *, http_auth: bool) -> MCPServer:
     """stdio runs as the local operator (no token); HTTP requires a bearer token."""
     auth = None
     verifier = None
     if http_auth:
-        public = f"http://{rt.settings.host}:{rt.settings.port}"
+        public = f"http://{rt.options.host}:{rt.options.port}"
         auth = AuthSettings(issuer_url=public, resource_server_url=None, required_scopes=[ACTIVE_SCOPE])  # type: ignore[arg-type]
         verifier = AccountsTokenVerifier(rt.tokens)
     server: MCPServer = TwilightServer(
@@ -34,7 +34,7 @@ def build_server(rt: Runtime, *, http_auth: bool) -> MCPServer:
         version=__version__,
         token_verifier=verifier,
         auth=auth,
-        log_level=rt.settings.log_level.upper(),
+        log_level=rt.options.log_level.upper(),
     )
     tools.register(server, rt)
     warehouse_tools.register(server, rt)

@@ -7,13 +7,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
+from mcp.server.mcpserver import MCPServer
 from mcp_types import CallToolResult
 from pydantic import BaseModel, Field, StrictInt
 
+from citation import SERVED_BY
 from citation.attempts import Attempts
 from citation.models import Claim, FundamentalsAnswer, Pong, PriceEnvelope, Units
 from mcp_server.answering import READ_ONLY, a_share, answer, day_of, iso, make_cite, number, symbol_of
-from mcp_server.runtime import SERVED_BY, Runtime
+from mcp_server.context import ToolContext
 from providers.errors import ProviderError
 from providers.models import INDICATOR_UNITS, VALUATION_UNITS
 from providers.symbols import InvalidArgument
@@ -27,7 +29,7 @@ def _units(quote: Quote) -> Units:
     return Units(price=quote.bar.currency, volume="shares", amount=None, share_count=None, market_cap=None)
 
 
-def envelope(rt: Runtime, quote: Quote, tool_call_id: str) -> PriceEnvelope:
+def envelope(rt: ToolContext, quote: Quote, tool_call_id: str) -> PriceEnvelope:
     bar = quote.bar
     factor, latest = quote.adj_factor, quote.adj_factor_latest
     hfq = round(bar.close * factor, 4) if factor is not None and quote.hfq_defined else None
@@ -64,9 +66,9 @@ def envelope(rt: Runtime, quote: Quote, tool_call_id: str) -> PriceEnvelope:
     )
 
 
-def register(server: object, rt: Runtime) -> None:
+def register(server: MCPServer, rt: ToolContext) -> None:
     """Add the tools to an MCPServer; `rt` is captured, so tools never touch globals."""
-    add_tool = server.add_tool  # type: ignore[attr-defined]
+    add_tool = server.add_tool
 
     async def price(
         code: Annotated[

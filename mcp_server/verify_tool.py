@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Annotated
 
 import anyio.to_thread
+from mcp.server.mcpserver import MCPServer
 from mcp_types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
 
@@ -20,7 +21,7 @@ from citation.models import VerifyAnswer
 from citation.verdict import Verdict
 from citation.verifier import Cited, verify
 from mcp_server.answering import answer, caller, make_cite
-from mcp_server.runtime import Runtime
+from mcp_server.context import ToolContext
 from providers.symbols import InvalidArgument
 from warehouse.ledger import Ledger
 
@@ -37,7 +38,7 @@ def check(ledger: Ledger, text: str, owner: str | None) -> Verdict:
     return verify(text, lookup)
 
 
-def register(server: object, rt: Runtime) -> None:
+def register(server: MCPServer, rt: ToolContext) -> None:
     async def verify_answer(
         text: Annotated[str, Field(description="The reply to check, exactly as it would be sent (any language)")],
     ) -> Annotated[CallToolResult, VerifyAnswer]:
@@ -58,4 +59,4 @@ def register(server: object, rt: Runtime) -> None:
 
         return await answer(rt, "verify_answer", body, text=text)
 
-    server.add_tool(verify_answer, annotations=CLOSED_WORLD)  # type: ignore[attr-defined]
+    server.add_tool(verify_answer, annotations=CLOSED_WORLD)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
+from mcp.server.mcpserver import MCPServer
 from mcp_types import CallToolResult
 from pydantic import BaseModel, Field, StrictInt
 
@@ -25,7 +26,7 @@ from citation.models import (
     WarehouseFundamentalsAnswer,
 )
 from mcp_server.answering import READ_ONLY, a_share, answer, day_of, iso, make_cite, number, symbol_of
-from mcp_server.runtime import Runtime
+from mcp_server.context import ToolContext
 from providers.models import INDICATOR_UNITS
 from providers.symbols import InvalidArgument, quoted
 from warehouse.fundamentals import period_kind
@@ -45,12 +46,12 @@ DEFINITIONS = {
 LOG_LIMIT = 500
 
 
-def _today(rt: Runtime) -> dt.date:
+def _today(rt: ToolContext) -> dt.date:
     return rt.clock.today()
 
 
-def register(server: object, rt: Runtime) -> None:
-    add_tool = server.add_tool  # type: ignore[attr-defined]
+def register(server: MCPServer, rt: ToolContext) -> None:
+    add_tool = server.add_tool
     views = rt.views
 
     async def warehouse_daily(

@@ -1,8 +1,5 @@
 """Operations: settings, logging, metrics, the Starlette app and the `twilight` CLI."""
 
-from importlib.metadata import PackageNotFoundError, version
+from citation import __version__
 
-try:
-    __version__ = version("twilight-drive")
-except PackageNotFoundError:  # running from a checkout that was never installed
-    __version__ = "0.0.0+unknown"
+__all__ = ["__version__"]

@@ -23,11 +23,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from citation.receipts import ALG
 from mcp_server.rate_limit import KeyRateLimit
-from mcp_server.runtime import Runtime
 from mcp_server.server import build_server
 from ops import __version__, join
 from ops.control import background
 from ops.guards import BodyLimit, KnownHosts, SecurityHeaders, url_hosts
+from ops.runtime import Runtime
 from ops.webhooks import order_client, verifier, wechatpay_route
 from provisioning.orders import Orders
 from provisioning.wechatpay import Refund

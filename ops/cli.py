@@ -26,11 +26,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import anyio
     import uvicorn
 
-    from mcp_server.runtime import Runtime
     from mcp_server.server import build_server
     from ops import control
     from ops.app import build_app
     from ops.held import cannot_open, held_by, serve_refusal
+    from ops.runtime import Runtime
     from provisioning.migrate import NotMigrated
     from warehouse.store import WarehouseBusy
 
@@ -122,7 +122,7 @@ def _job(settings: Settings, job: dict[str, Any], *, as_json: bool = False) -> i
                     continue  # it died before taking the job: the next turn finds the lock free
             with _warehouse_turn(settings, "cli") as held:
                 if held:
-                    from mcp_server.runtime import Runtime  # only here: it takes a second to import
+                    from ops.runtime import Runtime  # only here: it takes a second to import
 
                     configure_logging(settings.log_level)
                     rt = Runtime.open(settings)

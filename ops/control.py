@@ -38,7 +38,7 @@ from starlette.routing import Route
 from providers.symbols import InvalidArgument, parse_code, parse_date
 
 if TYPE_CHECKING:  # a CLI job that goes to the server need not import the whole runtime
-    from mcp_server.runtime import Runtime
+    from ops.runtime import Runtime
 
 Event = Callable[[dict[str, Any]], None]
 log = structlog.get_logger("ops.control")
@@ -226,10 +226,13 @@ async def background(rt: Runtime) -> AsyncIterator[list[dict[str, str | None]]]:
 
     Yields a live list of the scheduled jobs and their next runs (for /healthz).
     """
+    from ops.runtime import schedule
     from warehouse.scheduler import build_scheduler, describe
 
     jobs: list[dict[str, str | None]] = []
-    scheduler = build_scheduler(rt.settings, rt.ingestor) if rt.settings.schedule and rt.replica is None else None
+    scheduler = (
+        build_scheduler(schedule(rt.settings), rt.ingestor) if rt.settings.schedule and rt.replica is None else None
+    )
     async with anyio.create_task_group() as tg:
         tg.start_soon(serve_control, rt)
         tg.start_soon(write_usage, rt)

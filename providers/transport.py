@@ -11,6 +11,7 @@ the providers to classify (akshare parses error pages as if they were data).
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -22,14 +23,14 @@ _default_timeout = 3.0
 _original_send = requests.Session.send
 
 
-def route(host: str, base_url: str) -> None:
-    """Send requests for `host` to `base_url` (scheme://host[:port][/prefix])."""
-    _routes[host.lower()] = base_url.rstrip("/")
-
-
-def set_default_timeout(seconds: float) -> None:
+def install(routes: Mapping[str, str], timeout: float) -> None:
+    """Send every requests session through `_send`, with these routes (host -> base URL, replacing
+    any earlier ones) and this default timeout: process-wide, so set by the roof at start."""
     global _default_timeout
-    _default_timeout = seconds
+    _routes.clear()
+    _routes.update({host.lower(): base.rstrip("/") for host, base in routes.items()})
+    _default_timeout = timeout
+    requests.Session.send = _send  # type: ignore[method-assign]
 
 
 def last_status() -> int | None:
@@ -61,6 +62,3 @@ def _send(self: requests.Session, request: requests.PreparedRequest, **kwargs: A
     response = _original_send(self, request, **kwargs)
     _state.status = response.status_code
     return response
-
-
-requests.Session.send = _send  # type: ignore[method-assign]

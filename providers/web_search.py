@@ -32,10 +32,9 @@ from typing import Any
 
 import anyio
 import httpx
+from pydantic import SecretStr
 
 from citation.attempts import Attempts
-from ops.metrics import Metrics
-from ops.settings import Settings
 from providers.errors import (
     AllProvidersFailed,
     AuthFailed,
@@ -44,6 +43,7 @@ from providers.errors import (
     RateLimited,
     UpstreamUnavailable,
 )
+from providers.provider import Observe
 
 DATASET = "search"
 DASHSCOPE_MODEL = "qwen-plus"
@@ -101,15 +101,30 @@ def parse_published(text: str) -> dt.datetime:
 Fetch = Callable[[str, str, list[str], int, Attempts], Awaitable[Found]]
 
 
+@dataclass(frozen=True)
+class SearchConfig:
+    """The search providers' addresses and keys (the roof, `ops.runtime`, makes it from the settings)."""
+
+    searxng_url: str | None
+    dashscope_api_key: SecretStr | None
+    dashscope_search_url: str
+    google_cse_api_key: SecretStr | None
+    google_cse_id: str | None
+    google_cse_url: str
+    timeout: float
+    backoff: float
+
+
 class WebSearch:
-    def __init__(self, settings: Settings, metrics: Metrics, now: Callable[[], dt.datetime]) -> None:
-        self.settings = settings
-        self.metrics = metrics
+    def __init__(self, config: SearchConfig, observe: Observe, now: Callable[[], dt.datetime]) -> None:
+        """`observe(provider, dataset, outcome)` after every request, as the market providers do."""
+        self.config = config
+        self.observe = observe
         self.now = now
 
     def providers(self) -> list[tuple[str, Fetch]]:
         """The configured providers, in the order they are tried."""
-        s = self.settings
+        s = self.config
         chosen: list[tuple[str, Fetch]] = []
         if s.searxng_url:
             chosen.append(("searxng", self._searxng))
@@ -121,7 +136,7 @@ class WebSearch:
 
     def missing(self) -> list[str]:
         """What is not configured, as the environment variables that would configure it."""
-        s = self.settings
+        s = self.config
         unset = [] if s.searxng_url else ["SEARXNG_URL"]
         if s.dashscope_api_key is None:
             unset.append("DASHSCOPE_API_KEY")
@@ -143,15 +158,15 @@ class WebSearch:
                 found = await fetch(query, language, categories, max_results, attempts)
             except ProviderError as exc:
                 attempts.add(name, DATASET, type(exc).__name__, str(exc))
-                self.metrics.upstream(name, DATASET, type(exc).__name__)
+                self.observe(name, DATASET, type(exc).__name__)
                 failures.append(exc)
                 continue
             if found.hits:
                 attempts.add(name, DATASET, "ok", f"{len(found.hits)} results")
-                self.metrics.upstream(name, DATASET, "ok")
+                self.observe(name, DATASET, "ok")
                 return found
             attempts.add(name, DATASET, "NoData", "no results")
-            self.metrics.upstream(name, DATASET, "NoData")
+            self.observe(name, DATASET, "NoData")
             empty = empty or found
         if empty is not None:
             return empty
@@ -162,7 +177,7 @@ class WebSearch:
     async def _searxng(
         self, query: str, language: str, categories: list[str], max_results: int, attempts: Attempts
     ) -> Found:
-        base = (self.settings.searxng_url or "").rstrip("/")
+        base = (self.config.searxng_url or "").rstrip("/")
         params = {"q": query, "format": "json", "language": language}
         if categories:
             params["categories"] = ",".join(categories)
@@ -193,7 +208,7 @@ class WebSearch:
     async def _dashscope(
         self, query: str, language: str, categories: list[str], max_results: int, attempts: Attempts
     ) -> Found:
-        key = self.settings.dashscope_api_key
+        key = self.config.dashscope_api_key
         assert key is not None
         body = {
             "model": DASHSCOPE_MODEL,
@@ -206,7 +221,7 @@ class WebSearch:
         }
         headers = {"Authorization": f"Bearer {key.get_secret_value()}"}
         payload = await self._request(
-            "dashscope", "POST", self.settings.dashscope_search_url, attempts, json_body=body, headers=headers
+            "dashscope", "POST", self.config.dashscope_search_url, attempts, json_body=body, headers=headers
         )
         output = payload.get("output")
         info = output.get("search_info") if isinstance(output, dict) else None
@@ -229,17 +244,17 @@ class WebSearch:
     async def _google(
         self, query: str, language: str, categories: list[str], max_results: int, attempts: Attempts
     ) -> Found:
-        key = self.settings.google_cse_api_key
+        key = self.config.google_cse_api_key
         assert key is not None
         params = {
             "key": key.get_secret_value(),
-            "cx": self.settings.google_cse_id or "",
+            "cx": self.config.google_cse_id or "",
             "q": query,
             "num": str(min(max_results, GOOGLE_MAX_NUM)),
         }
         if language not in ("all", "auto"):
             params["lr"] = f"lang_{language}"
-        payload = await self._request("google_cse", "GET", self.settings.google_cse_url, attempts, params=params)
+        payload = await self._request("google_cse", "GET", self.config.google_cse_url, attempts, params=params)
         items = payload.get("items") or []  # no `items` at all when nothing matched
         hits: list[Hit] = []
         for item in items:
@@ -272,7 +287,7 @@ class WebSearch:
         """One JSON call; HTTP 429 is waited out (Retry-After, capped) and asked once more."""
         for tried in (1, 2):
             try:
-                async with httpx.AsyncClient(timeout=self.settings.upstream_timeout) as client:
+                async with httpx.AsyncClient(timeout=self.config.timeout) as client:
                     response = await client.request(method, url, params=params, json=json_body, headers=headers)
             except (httpx.HTTPError, httpx.InvalidURL) as exc:  # never the URL: Google's carries the key
                 raise UpstreamUnavailable(
@@ -282,9 +297,9 @@ class WebSearch:
             if status == 429:
                 asked = _retry_after(response.headers.get("Retry-After"))
                 if tried == 1:
-                    wait = min(asked if asked is not None else self.settings.upstream_backoff, self._cap())
+                    wait = min(asked if asked is not None else self.config.backoff, self._cap())
                     attempts.add(provider, DATASET, "RateLimited", f"HTTP 429; retrying once after {wait:.3g} s")
-                    self.metrics.upstream(provider, DATASET, "RateLimited")
+                    self.observe(provider, DATASET, "RateLimited")
                     await anyio.sleep(wait)
                     continue
                 raise RateLimited(
@@ -316,7 +331,7 @@ class WebSearch:
 
     def _cap(self) -> float:
         """The longest wait for a 429 inside a tool call: 4 x the backoff (2 s at the default 0.5 s)."""
-        return 4 * self.settings.upstream_backoff
+        return 4 * self.config.backoff
 
 
 def _retry_after(header: str | None) -> float | None:

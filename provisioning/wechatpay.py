@@ -4,8 +4,8 @@ WeChat Pay reports a paid order by POSTing a notification to our notify_url, and
 Nothing in a notification counts until the RSA-SHA256 signature over "timestamp\\nnonce\\nbody\\n" checks
 out against the WeChat Pay public key (微信支付公钥) and the resource decrypts under our APIv3 key;
 only then does `check_payment` decide whether the order was paid in full. Keeping this layer pure lets the
-webhook, unit tests and end-to-end tests share it. The helpers at the bottom do what WeChat's side does,
-so tests can build genuinely signed and encrypted notifications.
+webhook, unit tests and end-to-end tests share it. What WeChat's side does (signing and encrypting a
+notification) lives with its stand-in, tests/fake_wechatpay.py.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import base64
 import binascii
 import datetime as dt
 import json
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -344,72 +343,3 @@ def check_payment(tx: Transaction, *, mch_id: str, price_fen: int, currency: str
     if tx.amount_total != price_fen:
         return f"amount {tx.amount_total} fen, expected {price_fen}"
     return None
-
-
-# --- Test support: what WeChat Pay's side does when it sends a notification. ---------------------------
-# Production code never calls these; tests use them to build notifications that verify for real.
-
-
-def encrypt_resource(
-    apiv3_key: bytes,
-    plaintext: Mapping[str, Any],
-    *,
-    associated_data: str = "transaction",
-    nonce: str | None = None,
-) -> dict[str, str]:
-    """Encrypt a transaction object into a notification `resource`, as WeChat Pay does with our APIv3 key."""
-    nonce = nonce if nonce is not None else secrets.token_urlsafe(9)  # 12 ASCII characters
-    data = json.dumps(plaintext, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    sealed = AESGCM(apiv3_key).encrypt(nonce.encode("utf-8"), data, associated_data.encode("utf-8"))
-    return {
-        "original_type": "refund" if associated_data == "refund" else "transaction",
-        "algorithm": ALGORITHM,
-        "ciphertext": base64.b64encode(sealed).decode("ascii"),
-        "associated_data": associated_data,
-        "nonce": nonce,
-    }
-
-
-def notification_body(
-    apiv3_key: bytes,
-    transaction: Mapping[str, Any],
-    *,
-    event_type: str = SUCCESS_EVENT,
-    notification_id: str | None = None,
-) -> bytes:
-    """The JSON body WeChat Pay POSTs: the envelope around an encrypted transaction, compact UTF-8."""
-    kind = "refund" if event_type.startswith(REFUND_PREFIX) else "transaction"
-    envelope = {
-        "id": notification_id or f"EV-{secrets.token_hex(10)}",
-        "create_time": dt.datetime.now(BEIJING).isoformat(timespec="seconds"),
-        "resource_type": "encrypt-resource",
-        "event_type": event_type,
-        "summary": {SUCCESS_EVENT: "支付成功", REFUND_SUCCESS: "退款成功"}.get(event_type, event_type),
-        "resource": encrypt_resource(apiv3_key, transaction, associated_data=kind),
-    }
-    return json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def sign(private_key: rsa.RSAPrivateKey, timestamp: str, nonce: str, body: bytes) -> str:
-    """Base64 SHA256-with-RSA (PKCS#1 v1.5) signature over "timestamp\\nnonce\\nbody\\n", as WeChat Pay signs."""
-    signature = private_key.sign(_signed_message(timestamp, nonce, body), padding.PKCS1v15(), hashes.SHA256())
-    return base64.b64encode(signature).decode("ascii")
-
-
-def signed_headers(
-    private_key: rsa.RSAPrivateKey,
-    public_key_id: str,
-    body: bytes,
-    now: dt.datetime,
-    nonce: str | None = None,
-) -> dict[str, str]:
-    """The Wechatpay-* headers WeChat Pay sends with `body` at time `now`."""
-    timestamp = str(int(now.timestamp()))
-    nonce = nonce if nonce is not None else secrets.token_hex(16)
-    return {
-        HEADER_TIMESTAMP: timestamp,
-        HEADER_NONCE: nonce,
-        HEADER_SIGNATURE: sign(private_key, timestamp, nonce, body),
-        HEADER_SERIAL: public_key_id,
-        HEADER_SIGNATURE_TYPE: SIGNATURE_TYPE,
-    }

@@ -20,7 +20,7 @@ from typing import Any
 import anyio
 from pydantic import SecretStr
 
-from mcp_server.runtime import Runtime
+from ops.runtime import Runtime
 from ops.settings import Settings
 from tests.conftest import CLOSED, SettableClock
 from tests.fake_eastmoney import FakeEastmoney

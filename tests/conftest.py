@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from mcp_server.runtime import Runtime
+from ops.runtime import Runtime
 from ops.settings import Settings
 from providers.models import SHANGHAI
 from tests.fake_eastmoney import FakeEastmoney

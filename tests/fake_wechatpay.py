@@ -18,6 +18,7 @@ import datetime as dt
 import json
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -27,8 +28,21 @@ import httpx
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from provisioning.wechatpay import REFUND_SUCCESS, notification_body, signed_headers
+from provisioning.wechatpay import (
+    ALGORITHM,
+    BEIJING,
+    HEADER_NONCE,
+    HEADER_SERIAL,
+    HEADER_SIGNATURE,
+    HEADER_SIGNATURE_TYPE,
+    HEADER_TIMESTAMP,
+    REFUND_PREFIX,
+    REFUND_SUCCESS,
+    SIGNATURE_TYPE,
+    SUCCESS_EVENT,
+)
 from tests.loopback import LoopbackHTTP, respond
 
 PUBLIC_KEY_ID = "PUB_KEY_ID_0114232020081800000000000000000001"
@@ -154,3 +168,71 @@ class FakeWechatPay(LoopbackHTTP):
         headers = {"Content-Type": "application/json",
                    **signed_headers(self.key, PUBLIC_KEY_ID, body, dt.datetime.now(dt.UTC))}  # fmt: skip
         return httpx.post(url, content=body, headers=headers, timeout=10).status_code
+
+
+# --- What WeChat Pay's side does when it sends a notification: sign and encrypt it for real. ---
+
+
+def encrypt_resource(
+    apiv3_key: bytes,
+    plaintext: Mapping[str, Any],
+    *,
+    associated_data: str = "transaction",
+    nonce: str | None = None,
+) -> dict[str, str]:
+    """Encrypt a transaction object into a notification `resource`, as WeChat Pay does with our APIv3 key."""
+    nonce = nonce if nonce is not None else secrets.token_urlsafe(9)  # 12 ASCII characters
+    data = json.dumps(plaintext, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    sealed = AESGCM(apiv3_key).encrypt(nonce.encode("utf-8"), data, associated_data.encode("utf-8"))
+    return {
+        "original_type": "refund" if associated_data == "refund" else "transaction",
+        "algorithm": ALGORITHM,
+        "ciphertext": base64.b64encode(sealed).decode("ascii"),
+        "associated_data": associated_data,
+        "nonce": nonce,
+    }
+
+
+def notification_body(
+    apiv3_key: bytes,
+    transaction: Mapping[str, Any],
+    *,
+    event_type: str = SUCCESS_EVENT,
+    notification_id: str | None = None,
+) -> bytes:
+    """The JSON body WeChat Pay POSTs: the envelope around an encrypted transaction, compact UTF-8."""
+    kind = "refund" if event_type.startswith(REFUND_PREFIX) else "transaction"
+    envelope = {
+        "id": notification_id or f"EV-{secrets.token_hex(10)}",
+        "create_time": dt.datetime.now(BEIJING).isoformat(timespec="seconds"),
+        "resource_type": "encrypt-resource",
+        "event_type": event_type,
+        "summary": {SUCCESS_EVENT: "支付成功", REFUND_SUCCESS: "退款成功"}.get(event_type, event_type),
+        "resource": encrypt_resource(apiv3_key, transaction, associated_data=kind),
+    }
+    return json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def sign(private_key: rsa.RSAPrivateKey, timestamp: str, nonce: str, body: bytes) -> str:
+    """Base64 SHA256-with-RSA (PKCS#1 v1.5) signature over "timestamp\\nnonce\\nbody\\n", as WeChat Pay signs."""
+    signature = private_key.sign(f"{timestamp}\n{nonce}\n".encode() + body + b"\n", padding.PKCS1v15(), hashes.SHA256())
+    return base64.b64encode(signature).decode("ascii")
+
+
+def signed_headers(
+    private_key: rsa.RSAPrivateKey,
+    public_key_id: str,
+    body: bytes,
+    now: dt.datetime,
+    nonce: str | None = None,
+) -> dict[str, str]:
+    """The Wechatpay-* headers WeChat Pay sends with `body` at time `now`."""
+    timestamp = str(int(now.timestamp()))
+    nonce = nonce if nonce is not None else secrets.token_hex(16)
+    return {
+        HEADER_TIMESTAMP: timestamp,
+        HEADER_NONCE: nonce,
+        HEADER_SIGNATURE: sign(private_key, timestamp, nonce, body),
+        HEADER_SERIAL: public_key_id,
+        HEADER_SIGNATURE_TYPE: SIGNATURE_TYPE,
+    }

@@ -15,8 +15,8 @@ import pytest
 from mcp import Client
 from mcp_types import CallToolResult
 
-from mcp_server.runtime import Runtime
 from mcp_server.server import build_server
+from ops.runtime import Runtime
 
 
 def error_of(result: CallToolResult) -> dict[str, Any]:

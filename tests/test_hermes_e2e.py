@@ -22,9 +22,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from provisioning.wechatpay import notification_body, signed_headers
 from tests.fake_eastmoney import FakeEastmoney
 from tests.fake_tushare import FakeTushare
+from tests.fake_wechatpay import notification_body, signed_headers
 from tests.helpers import TWILIGHT, free_port, serve
 from tests.scripted_llm import ScriptedLLM
 

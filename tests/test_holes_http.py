@@ -24,16 +24,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ops.guards import BODY_LIMITS, DEFAULT_BODY_LIMIT
 from ops.join import CSP
-from provisioning.wechatpay import (
-    HEADER_NONCE,
-    HEADER_SERIAL,
-    HEADER_SIGNATURE,
-    HEADER_TIMESTAMP,
-    notification_body,
-    signed_headers,
-)
+from provisioning.wechatpay import HEADER_NONCE, HEADER_SERIAL, HEADER_SIGNATURE, HEADER_TIMESTAMP
 from tests.fake_eastmoney import FakeEastmoney
 from tests.fake_tushare import FakeTushare
+from tests.fake_wechatpay import notification_body, signed_headers
 from tests.helpers import TWILIGHT, free_port, serve
 
 pytestmark = pytest.mark.slow

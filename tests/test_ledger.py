@@ -23,7 +23,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from citation.receipts import check
-from mcp_server.runtime import Runtime
+from ops.runtime import Runtime
 from tests.conftest import RuntimeFactory
 from tests.fake_eastmoney import FakeEastmoney
 from tests.fake_tushare import FakeTushare

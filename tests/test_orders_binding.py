@@ -14,19 +14,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
-from mcp_server.runtime import Runtime
+from ops.runtime import Runtime
 from profiles.envfile import read_env
 from provisioning import payments
 from provisioning.accounts import HermesProfile, Order, User, WechatBinding
 from provisioning.binding import MAX_REFRESHES, Binder
 from provisioning.onboarding import step
 from provisioning.orders import OrderRefused, Orders
-from provisioning.wechatpay import REFUND_SUCCESS, Refund, Verifier, notification_body, signed_headers
+from provisioning.wechatpay import REFUND_SUCCESS, Refund, Verifier
 from provisioning.wechatpay_orders import NativeOrders, OrderUnavailable
 from provisioning.wechatpay_orders import OrderRefused as PayRefused
 from tests.conftest import RuntimeFactory
 from tests.fake_ilink import FakeIlink
-from tests.fake_wechatpay import MERCHANT_SERIAL, PUBLIC_KEY_ID, FakeWechatPay
+from tests.fake_wechatpay import MERCHANT_SERIAL, PUBLIC_KEY_ID, FakeWechatPay, notification_body, signed_headers
 
 MCH_ID, APPID, APIV3 = "1900000109", "wxd678efh567hg6787", b"0123456789abcdef0123456789abcdef"
 NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)

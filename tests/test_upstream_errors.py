@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from mcp_server.runtime import Runtime
+from ops.runtime import Runtime
 from tests.conftest import RuntimeFactory
 from tests.fake_tushare import FakeTushare
 from tests.helpers import call, error_of

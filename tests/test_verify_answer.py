@@ -15,7 +15,7 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from mcp_server.runtime import Runtime
+from ops.runtime import Runtime
 from tests.conftest import RuntimeFactory, SettableClock
 from tests.fake_eastmoney import FakeEastmoney
 from tests.fake_tushare import FakeTushare

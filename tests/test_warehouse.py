@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mcp_server.runtime import Runtime
+from ops.runtime import Runtime
 from ops.settings import Settings
 from tests.conftest import RuntimeFactory, SettableClock
 from tests.fake_tushare import FIXTURES, FakeTushare

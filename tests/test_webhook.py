@@ -14,16 +14,17 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import text
 
-from mcp_server.runtime import Runtime
 from ops.app import build_app
+from ops.runtime import Runtime
 from ops.webhooks import verifier
 from profiles import templates
 from profiles.envfile import read_env
 from provisioning import payments
 from provisioning.provisioner import PAID_TEMPLATE
 from provisioning.tokens import TokenState, digest
-from provisioning.wechatpay import Transaction, notification_body, signed_headers
+from provisioning.wechatpay import Transaction
 from tests.conftest import RuntimeFactory
+from tests.fake_wechatpay import notification_body, signed_headers
 
 pytestmark = pytest.mark.anyio
 MCH_ID = "1900000109"

@@ -13,16 +13,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from provisioning.wechatpay import (
-    NotificationRejected,
-    Transaction,
-    Verifier,
-    check_payment,
-    encrypt_resource,
-    notification_body,
-    sign,
-    signed_headers,
-)
+from provisioning.wechatpay import NotificationRejected, Transaction, Verifier, check_payment
+from tests.fake_wechatpay import encrypt_resource, notification_body, sign, signed_headers
 
 APIV3_KEY = b"0123456789abcdef0123456789abcdef"
 MCH_ID = "1900000109"

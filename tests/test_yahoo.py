@@ -24,7 +24,7 @@ from providers.health import ProviderHealth
 from providers.models import DATASETS
 from providers.provider import Fetched, Provider
 from providers.yahoo import MODULES
-from providers.yahoo.client import HOSTS, NAME, YahooClient, classify, route_all
+from providers.yahoo.client import HOSTS, NAME, YahooClient, classify, routes
 from tests.fake_yahoo import AAPL_CSV, MOUTAI_CSV, WULIANGYE_CSV, FakeYahoo
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -50,7 +50,7 @@ sys.addaudithook(_refuse_the_internet)
 def fake(fake_yahoo: FakeYahoo) -> Iterator[FakeYahoo]:
     """The session's stand-in (tests/conftest.py), with this module's socket audit switched on."""
     global _offline
-    route_all(fake_yahoo.url)
+    transport.install(routes(fake_yahoo.url), timeout=3.0)
     _offline = True
     yield fake_yahoo
     _offline = False

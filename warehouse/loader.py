@@ -12,28 +12,27 @@ from collections.abc import Callable, Hashable
 import anyio
 import anyio.to_thread
 
-from ops.metrics import Metrics
-
 Fresh = Callable[[], bool]
+Lookup = Callable[[str, str], None]  # (dataset, "hit" or "miss") after every store lookup
 
 
 class SingleFlight:
-    def __init__(self, metrics: Metrics) -> None:
+    def __init__(self, lookup: Lookup) -> None:
         self._locks: dict[Hashable, anyio.Lock] = {}
-        self._metrics = metrics
+        self._lookup = lookup
 
     async def ensure(self, dataset: str, key: Hashable, fresh: Fresh, fetch: Callable[[], object]) -> bool:
         """Make `fresh()` true, fetching at most once per key at a time; True if this call fetched."""
         if fresh():
-            self._metrics.store_lookup(dataset, "hit")
+            self._lookup(dataset, "hit")
             return False
         lock = self._locks.setdefault(key, anyio.Lock())
         try:
             async with lock:
                 if fresh():
-                    self._metrics.store_lookup(dataset, "hit")
+                    self._lookup(dataset, "hit")
                     return False
-                self._metrics.store_lookup(dataset, "miss")
+                self._lookup(dataset, "miss")
                 await anyio.to_thread.run_sync(fetch)
                 return True
         finally:

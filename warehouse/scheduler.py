@@ -8,6 +8,7 @@ settings; a job that is still running when its next time comes is not started tw
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -15,7 +16,6 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from ops.settings import Settings
 from providers.models import SHANGHAI
 from warehouse.ingest import Ingestor
 
@@ -33,7 +33,17 @@ def _hhmm(text: str, setting: str) -> tuple[int, int]:
     return hour, minute
 
 
-def build_scheduler(settings: Settings, ingestor: Ingestor) -> AsyncIOScheduler:
+@dataclass(frozen=True)
+class Schedule:
+    """When the jobs run (the roof, `ops.runtime`, makes it from the settings)."""
+
+    ingest_daily_at: str  # HH:MM, Mon-Fri
+    quality_at: str  # HH:MM, Mon-Fri
+    macro_weekly_at: str  # DAY HH:MM
+    freshness_every_hours: float
+
+
+def build_scheduler(settings: Schedule, ingestor: Ingestor) -> AsyncIOScheduler:
     """The jobs, not yet started (start it inside the running event loop)."""
     scheduler = AsyncIOScheduler(timezone=SHANGHAI)
 

@@ -26,10 +26,9 @@ class AkshareClient:
         self.timeout = timeout
 
 
-def route_all(base_url: str) -> None:
-    """Point every Eastmoney host akshare uses at one base URL (a mirror, a proxy, a stand-in)."""
-    for host in HOSTS:
-        transport.route(host, base_url)
+def routes(base_url: str) -> dict[str, str]:
+    """Every Eastmoney host akshare uses, pointed at one base URL (a mirror, a proxy, a stand-in)."""
+    return dict.fromkeys(HOSTS, base_url)
 
 
 def classify(dataset: str, exc: Exception) -> ProviderError:

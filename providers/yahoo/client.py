@@ -64,10 +64,9 @@ _YFINANCE = threading.Lock()  # see YahooClient.chart
 COLUMNS = ["Open", "High", "Low", "Close", "Adj Close", "Volume"]  # of yfinance's history(auto_adjust=False)
 
 
-def route_all(base_url: str) -> None:
-    """Point every Yahoo host yfinance contacts for history at one base URL (mirror, proxy, stand-in)."""
-    for host in HOSTS:
-        transport.route(host, base_url)
+def routes(base_url: str) -> dict[str, str]:
+    """Every Yahoo host yfinance contacts for history, pointed at one base URL (a mirror, a proxy, a stand-in)."""
+    return dict.fromkeys(HOSTS, base_url)
 
 
 def yahoo_ticker(query: Query, dataset: str) -> str:

@@ -1,26 +1,27 @@
-"""Everything a running server holds open, built once from the settings."""
+"""The one place that wires the process: every service, built once from the settings.
+
+Lower packages get small typed configurations and callbacks from here, never the settings
+themselves; process-wide state (the GIL slice, requests' routes, tqdm) is set in `ops.process`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
 
-import anyio.to_thread
 from sqlalchemy.engine import Engine
 
 from citation.receipts import Signer
-from ops import __version__
+from mcp_server.context import ToolContext, ToolOptions
+from ops import process
 from ops.metrics import Metrics
 from ops.settings import Settings
 from providers.composer import Composer
 from providers.health import ProviderHealth
-from providers.registry import build_composer
-from providers.web_search import WebSearch
+from providers.registry import UpstreamConfig, build_composer
+from providers.web_search import SearchConfig, WebSearch
 from provisioning.binding import Binder
 from provisioning.migrate import open_accounts
 from provisioning.provisioner import Provisioner
@@ -35,19 +36,39 @@ from warehouse.ledger import Ledger
 from warehouse.loader import SingleFlight
 from warehouse.market_clock import Clock, MarketClock, parse_hhmm, system_clock
 from warehouse.quotes import QuoteService
+from warehouse.scheduler import Schedule
 from warehouse.store import Warehouse
 from warehouse.views import WarehouseViews
 
-T = TypeVar("T")
 
-SERVED_BY = f"twilight-drive/{__version__}"
+def upstream_config(settings: Settings) -> UpstreamConfig:
+    return UpstreamConfig(
+        tushare_token=settings.tushare_token.get_secret_value() if settings.tushare_token else None,
+        tushare_api_url=settings.tushare_api_url, tdx_servers=settings.tdx_servers,
+        cache_dir=settings.home / "yfinance", timeout=settings.upstream_timeout, max_wait=settings.upstream_max_wait,
+        tries=settings.upstream_tries, backoff=settings.upstream_backoff, breaker_failures=settings.breaker_failures,
+        breaker_cooldown=settings.breaker_cooldown, rate_limits=settings.rate_limits, order=settings.provider_order,
+    )  # fmt: skip
 
-# How long a Python thread may hold the GIL while another waits (CPython's default is 5 ms).
-# DuckDB's Python binding takes the GIL back between the tasks of every query, so a worker
-# thread running a load or a read waits one slice per task while the event loop is busy
-# serving: at 5 ms a whole-market day took minutes under load instead of 0.3 s. At 0.2 ms the
-# busy loop hands over in time, and an idle server never pays for it (bench/ingest.py part 3).
-GIL_SLICE_SECONDS = 0.0002
+
+def search_config(settings: Settings) -> SearchConfig:
+    return SearchConfig(
+        searxng_url=settings.searxng_url, dashscope_api_key=settings.dashscope_api_key,
+        dashscope_search_url=settings.dashscope_search_url, google_cse_api_key=settings.google_cse_api_key,
+        google_cse_id=settings.google_cse_id, google_cse_url=settings.google_cse_url,
+        timeout=settings.upstream_timeout, backoff=settings.upstream_backoff,
+    )  # fmt: skip
+
+
+def schedule(settings: Settings) -> Schedule:
+    return Schedule(settings.ingest_daily_at, settings.quality_at, settings.macro_weekly_at,
+                    settings.freshness_every_hours)  # fmt: skip
+
+
+def tool_options(settings: Settings) -> ToolOptions:
+    return ToolOptions(host=settings.host, port=settings.port, log_level=settings.log_level,
+                       ledger_enabled=settings.ledger_enabled,
+                       search_cache_ttl_seconds=settings.search_cache_ttl_seconds)  # fmt: skip
 
 
 def _preference(composer: Composer, dataset: str) -> list[str]:
@@ -57,42 +78,33 @@ def _preference(composer: Composer, dataset: str) -> list[str]:
 
 
 @dataclass
-class Runtime:
+class Runtime(ToolContext):
+    """What the tools are given, and what only the roof holds (settings, accounts, the provisioner)."""
+
     settings: Settings
     metrics: Metrics
     health: ProviderHealth
-    store: Warehouse
     composer: Composer
-    clock: MarketClock
-    quotes: QuoteService
-    fundamentals: FundamentalsService
     ingestor: Ingestor
-    calendar: TradingCalendar
-    views: WarehouseViews  # what the warehouse tools read: the primary, or a replica
     replica: Warehouse | None
-    tokens: TokenStore
     accounts: Engine
     provisioner: Provisioner
     binder: Binder
     subscriptions: Subscriptions
-    usage: Usage
-    search: WebSearch
-    ledger: Ledger
-    signer: Signer
     started_at: dt.datetime
 
     @classmethod
     def open(cls, settings: Settings, clock: Clock = system_clock, replica: Path | None = None) -> Runtime:
         """`replica`: a snapshot file the warehouse tools read instead of the primary (read-only)."""
         settings.ensure_home()
-        sys.setswitchinterval(GIL_SLICE_SECONDS)
+        process.prepare(settings)
         accounts = open_accounts(settings.accounts_url)  # first: it may refuse (NotMigrated)
         metrics = Metrics()
         health = ProviderHealth()
         store = Warehouse(settings.warehouse_path)
-        composer = build_composer(settings, health, metrics, clock)
+        composer = build_composer(upstream_config(settings), health, metrics.upstream, clock)
         market = MarketClock(clock, parse_hhmm(settings.bar_final_time))
-        flight = SingleFlight(metrics)
+        flight = SingleFlight(metrics.store_lookup)
         calendar = TradingCalendar(store, composer, flight, market)
         curator = Curator(functools.partial(_preference, composer))
         curator.attach(store)
@@ -101,6 +113,7 @@ class Runtime:
         quotes = QuoteService(*parts, cross_check=tuple(settings.cross_check))
         provisioner = Provisioner(accounts, settings)
         return cls(
+            options=tool_options(settings),
             settings=settings,
             metrics=metrics,
             health=health,
@@ -119,15 +132,11 @@ class Runtime:
             binder=Binder(accounts, settings.ilink_url, provisioner.restart),
             subscriptions=Subscriptions(accounts, provisioner, settings.join_url),
             usage=Usage(accounts),
-            search=WebSearch(settings, metrics, market.now),
+            search=WebSearch(search_config(settings), metrics.upstream, market.now),
             ledger=Ledger(store, settings.ledger_retention_days),
             signer=Signer.from_file(settings.receipt_key_path),
             started_at=dt.datetime.now(dt.UTC),
         )
-
-    async def run_read(self, read: Callable[..., T], *args: Any) -> T:
-        """A warehouse read in a worker thread, so that a cold query never stalls the event loop."""
-        return await anyio.to_thread.run_sync(functools.partial(read, *args))
 
     def close(self) -> None:
         self.accounts.dispose()

@@ -1,0 +1,66 @@
+"""What the tools are given: the services they answer from and the few options they read.
+
+The roof (`ops.runtime`) builds it once per process from the settings; the tools see only this,
+so that they can be read, and tested, without the process around them.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+import anyio.to_thread
+
+from citation.receipts import Signer
+from providers.web_search import WebSearch
+from provisioning.tokens import TokenStore
+from provisioning.usage import Usage
+from warehouse.calendar import TradingCalendar
+from warehouse.fundamentals import FundamentalsService
+from warehouse.ledger import Ledger
+from warehouse.market_clock import MarketClock
+from warehouse.quotes import QuoteService
+from warehouse.store import Warehouse
+from warehouse.views import WarehouseViews
+
+T = TypeVar("T")
+
+
+class ToolMetrics(Protocol):
+    """The counters a tool answer moves (Prometheus, in `ops.metrics`)."""
+
+    def tool_call(self, tool: str, outcome: str, seconds: float) -> None: ...
+    def store_lookup(self, dataset: str, outcome: str) -> None: ...
+    def verification(self, verdict: str, statuses: list[str]) -> None: ...
+
+
+@dataclass(frozen=True)
+class ToolOptions:
+    host: str  # where HTTP is served: the issuer of bearer auth
+    port: int
+    log_level: str
+    ledger_enabled: bool
+    search_cache_ttl_seconds: int
+
+
+@dataclass
+class ToolContext:
+    options: ToolOptions
+    metrics: ToolMetrics
+    store: Warehouse
+    clock: MarketClock
+    quotes: QuoteService
+    fundamentals: FundamentalsService
+    calendar: TradingCalendar
+    views: WarehouseViews  # what the warehouse tools read: the primary, or a replica
+    tokens: TokenStore
+    usage: Usage
+    search: WebSearch
+    ledger: Ledger
+    signer: Signer
+
+    async def run_read(self, read: Callable[..., T], *args: Any) -> T:
+        """A warehouse read in a worker thread, so that a cold query never stalls the event loop."""
+        return await anyio.to_thread.run_sync(functools.partial(read, *args))
