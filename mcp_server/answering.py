@@ -8,10 +8,13 @@ and recorded" true for a tool added tomorrow.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import inspect
 import json
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import structlog
 from mcp.server.auth.middleware.auth_context import get_access_token
@@ -30,6 +33,7 @@ from warehouse.ledger import LOCAL_OPERATOR, Entry, caller_of_user
 log = structlog.get_logger("mcp_server.answering")
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
 Body = Callable[[str, Attempts], Awaitable[BaseModel]]
+Tool = Callable[..., Awaitable[CallToolResult]]
 
 
 def iso(when: dt.datetime) -> str:
@@ -142,3 +146,19 @@ def _account(rt: ToolContext, tool: str, outcome: str, attempts: Attempts, start
     if token is not None:
         upstream = sum(1 for entry in attempts.log if entry["provider"] != "warehouse")
         rt.usage.add(Call(token.client_id, tool, dt.datetime.now(dt.UTC), outcome, upstream, seconds * 1000))
+
+
+def bound(rt: ToolContext, tool: Tool) -> Tool:
+    """`tool(rt, ...)` as the MCP tool `tool(...)`: its name, docstring and arguments, `rt` given here.
+
+    Tools are plain module-level functions over the context they are given, so a tool reads top
+    to bottom and takes no closure; the SDK builds the schema from the signature left after `rt`.
+    """
+
+    @functools.wraps(tool)
+    async def call(*args: Any, **kwargs: Any) -> CallToolResult:
+        return await tool(rt, *args, **kwargs)
+
+    signature = inspect.signature(tool, eval_str=True)
+    call.__dict__["__signature__"] = signature.replace(parameters=list(signature.parameters.values())[1:])
+    return call

@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field, StrictInt
 from citation import SERVED_BY
 from citation.attempts import Attempts
 from citation.models import SearchAnswer, SearchCite, SearchResult, UnresponsiveEngine
-from mcp_server.answering import READ_ONLY, answer, day_of, iso, make_cite
+from mcp_server.answering import READ_ONLY, answer, bound, day_of, iso, make_cite
 from mcp_server.context import ToolContext
 from mcp_server.errors import ToolFailure
 from providers.errors import AllProvidersFailed, ProviderError, RateLimited
@@ -72,78 +72,78 @@ def _failure(exc: ProviderError, search: WebSearch, log: list[dict[str, Any]]) -
     return ToolFailure("SERVICE", f"every web search provider failed: {reasons}", remedy, attempts=log)
 
 
+async def search(
+    rt: ToolContext,
+    query: Annotated[str, Field(description="What to search the web for")],
+    since: Annotated[
+        str | StrictInt | None,
+        Field(description="Only results published on or after this day (YYYY-MM-DD or YYYYMMDD)"),
+    ] = None,
+    max_results: Annotated[StrictInt, Field(description="How many results, 1 to 50")] = 10,
+    language: Annotated[str, Field(description="Result language, e.g. zh-CN, en, all")] = "zh-CN",
+    categories: Annotated[
+        list[str] | None, Field(description='SearXNG categories, e.g. ["news"]; default its general one')
+    ] = None,
+) -> Annotated[CallToolResult, SearchAnswer]:
+    """Search the web (news, announcements, commentary): each result has a title, URL, snippet,
+    publication time where known and its own cite (which provider and engines served it). Quote
+    `cite.tool_call_id` and the URL beside anything taken from a result. Engines that failed are
+    listed in `unresponsive_engines`."""
+
+    async def body(tool_call_id: str, attempts: Attempts) -> BaseModel:
+        words = (query or "").strip()
+        if not words:
+            raise InvalidArgument("query", "query is empty", "pass the words to search for")
+        if len(words) > MAX_QUERY_CHARS:
+            raise InvalidArgument(
+                "query",
+                f"query has {len(words)} characters, over {MAX_QUERY_CHARS}",
+                "search for the key words only (names, codes, the event), not a whole text",
+            )
+        if not 1 <= max_results <= MAX_RESULTS:
+            raise InvalidArgument(
+                "max_results", f"max_results {quoted(max_results)} is out of range", f"use 1 to {MAX_RESULTS}"
+            )
+        lang = (language or "").strip()
+        if not _LANGUAGE.match(lang):
+            raise InvalidArgument(
+                "language", f"language {quoted(language)} is not a language code", "use zh-CN, en or all"
+            )
+        day = day_of(since, "since", rt.clock.today())
+        cats = sorted({c.strip() for c in categories or [] if c and c.strip()})
+        if len(cats) > MAX_CATEGORIES or not all(_CATEGORY.match(c) for c in cats):
+            raise InvalidArgument(
+                "categories",
+                f"categories {quoted(categories)} are not SearXNG category names",
+                f'pass up to {MAX_CATEGORIES} names such as ["news"] or ["general", "news"]',
+            )
+        key = (words, lang, day.isoformat() if day else "", max_results, ",".join(cats))
+
+        found = await _cached(rt, key, attempts)
+        cached = found is not None
+        if found is None:
+            try:
+                found = await rt.search.search(words, lang, cats, max_results, attempts)
+            except ProviderError as exc:
+                raise _failure(exc, rt.search, attempts.log) from exc
+            if found.hits:
+                await anyio.to_thread.run_sync(_store, rt, key, found)
+        return _build(rt, found, words, day, max_results, cached, tool_call_id, attempts)
+
+    return await answer(
+        rt,
+        "search",
+        body,
+        query=query,
+        since=since,
+        max_results=max_results,
+        language=language,
+        categories=categories,
+    )
+
+
 def register(server: MCPServer, rt: ToolContext) -> None:
-    add_tool = server.add_tool
-
-    async def search(
-        query: Annotated[str, Field(description="What to search the web for")],
-        since: Annotated[
-            str | StrictInt | None,
-            Field(description="Only results published on or after this day (YYYY-MM-DD or YYYYMMDD)"),
-        ] = None,
-        max_results: Annotated[StrictInt, Field(description="How many results, 1 to 50")] = 10,
-        language: Annotated[str, Field(description="Result language, e.g. zh-CN, en, all")] = "zh-CN",
-        categories: Annotated[
-            list[str] | None, Field(description='SearXNG categories, e.g. ["news"]; default its general one')
-        ] = None,
-    ) -> Annotated[CallToolResult, SearchAnswer]:
-        """Search the web (news, announcements, commentary): each result has a title, URL, snippet,
-        publication time where known and its own cite (which provider and engines served it). Quote
-        `cite.tool_call_id` and the URL beside anything taken from a result. Engines that failed are
-        listed in `unresponsive_engines`."""
-
-        async def body(tool_call_id: str, attempts: Attempts) -> BaseModel:
-            words = (query or "").strip()
-            if not words:
-                raise InvalidArgument("query", "query is empty", "pass the words to search for")
-            if len(words) > MAX_QUERY_CHARS:
-                raise InvalidArgument(
-                    "query",
-                    f"query has {len(words)} characters, over {MAX_QUERY_CHARS}",
-                    "search for the key words only (names, codes, the event), not a whole text",
-                )
-            if not 1 <= max_results <= MAX_RESULTS:
-                raise InvalidArgument(
-                    "max_results", f"max_results {quoted(max_results)} is out of range", f"use 1 to {MAX_RESULTS}"
-                )
-            lang = (language or "").strip()
-            if not _LANGUAGE.match(lang):
-                raise InvalidArgument(
-                    "language", f"language {quoted(language)} is not a language code", "use zh-CN, en or all"
-                )
-            day = day_of(since, "since", rt.clock.today())
-            cats = sorted({c.strip() for c in categories or [] if c and c.strip()})
-            if len(cats) > MAX_CATEGORIES or not all(_CATEGORY.match(c) for c in cats):
-                raise InvalidArgument(
-                    "categories",
-                    f"categories {quoted(categories)} are not SearXNG category names",
-                    f'pass up to {MAX_CATEGORIES} names such as ["news"] or ["general", "news"]',
-                )
-            key = (words, lang, day.isoformat() if day else "", max_results, ",".join(cats))
-
-            found = await _cached(rt, key, attempts)
-            cached = found is not None
-            if found is None:
-                try:
-                    found = await rt.search.search(words, lang, cats, max_results, attempts)
-                except ProviderError as exc:
-                    raise _failure(exc, rt.search, attempts.log) from exc
-                if found.hits:
-                    await anyio.to_thread.run_sync(_store, rt, key, found)
-            return _build(rt, found, words, day, max_results, cached, tool_call_id, attempts)
-
-        return await answer(
-            rt,
-            "search",
-            body,
-            query=query,
-            since=since,
-            max_results=max_results,
-            language=language,
-            categories=categories,
-        )
-
-    add_tool(search, annotations=READ_ONLY)
+    server.add_tool(bound(rt, search), annotations=READ_ONLY)
 
 
 async def _cached(rt: ToolContext, key: tuple[Any, ...], attempts: Attempts) -> Found | None:

@@ -20,7 +20,7 @@ from citation.attempts import Attempts
 from citation.models import VerifyAnswer
 from citation.verdict import Verdict
 from citation.verifier import Cited, verify
-from mcp_server.answering import answer, caller, make_cite
+from mcp_server.answering import answer, bound, caller, make_cite
 from mcp_server.context import ToolContext
 from providers.symbols import InvalidArgument
 from warehouse.ledger import Ledger
@@ -38,25 +38,27 @@ def check(ledger: Ledger, text: str, owner: str | None) -> Verdict:
     return verify(text, lookup)
 
 
+async def verify_answer(
+    rt: ToolContext,
+    text: Annotated[str, Field(description="The reply to check, exactly as it would be sent (any language)")],
+) -> Annotated[CallToolResult, VerifyAnswer]:
+    """Check a drafted reply before sending it: every number that states a quantity must match the
+    tool result whose cite.tool_call_id is written beside it (units, scale, date and metric
+    included). Answers verdict pass/fail and each claim's status; on fail, `citable` lists the
+    exact values you may quote per cited id. Call it on your draft, fix what fails, then answer."""
+
+    async def body(tool_call_id: str, attempts: Attempts) -> BaseModel:
+        if len(text) > MAX_TEXT:
+            raise InvalidArgument(
+                "text", f"text has {len(text)} characters, over {MAX_TEXT}", "verify the reply in parts"
+            )
+        verdict = await anyio.to_thread.run_sync(check, rt.ledger, text, caller())
+        rt.metrics.verification(verdict.verdict, [c.status for c in verdict.claims])
+        attempts.add("ledger", "answers", "hit")
+        return VerifyAnswer(**verdict.model_dump(), cite=make_cite(tool_call_id, rt.clock.now(), attempts))
+
+    return await answer(rt, "verify_answer", body, text=text)
+
+
 def register(server: MCPServer, rt: ToolContext) -> None:
-    async def verify_answer(
-        text: Annotated[str, Field(description="The reply to check, exactly as it would be sent (any language)")],
-    ) -> Annotated[CallToolResult, VerifyAnswer]:
-        """Check a drafted reply before sending it: every number that states a quantity must match the
-        tool result whose cite.tool_call_id is written beside it (units, scale, date and metric
-        included). Answers verdict pass/fail and each claim's status; on fail, `citable` lists the
-        exact values you may quote per cited id. Call it on your draft, fix what fails, then answer."""
-
-        async def body(tool_call_id: str, attempts: Attempts) -> BaseModel:
-            if len(text) > MAX_TEXT:
-                raise InvalidArgument(
-                    "text", f"text has {len(text)} characters, over {MAX_TEXT}", "verify the reply in parts"
-                )
-            verdict = await anyio.to_thread.run_sync(check, rt.ledger, text, caller())
-            rt.metrics.verification(verdict.verdict, [c.status for c in verdict.claims])
-            attempts.add("ledger", "answers", "hit")
-            return VerifyAnswer(**verdict.model_dump(), cite=make_cite(tool_call_id, rt.clock.now(), attempts))
-
-        return await answer(rt, "verify_answer", body, text=text)
-
-    server.add_tool(verify_answer, annotations=CLOSED_WORLD)
+    server.add_tool(bound(rt, verify_answer), annotations=CLOSED_WORLD)
