@@ -20,7 +20,7 @@ from providers.contract import Query
 from providers.models import DATASETS
 from providers.provider import Fetched
 from warehouse import freshness
-from warehouse.store import Coverage, Warehouse
+from warehouse.store import Coverage, Landing, Warehouse
 
 
 def land(
@@ -35,6 +35,18 @@ def land(
     builds the layers above inside the load's transaction. Raises the composer's
     ProviderError when no source answered.
     """
+    fetched, landing = fetch(store, composer, query, attempts, request_id, now, scope=scope, only=only,
+                             lenient=lenient, derive=derive)  # fmt: skip
+    store.write_all([landing])
+    return fetched
+
+
+def fetch(
+    store: Warehouse, composer: Composer, query: Query, attempts: Attempts, request_id: str | None,
+    now: Callable[[], dt.datetime], *, scope: str | None = None, only: str | None = None, lenient: bool = False,
+    derive: Callable[[duckdb.DuckDBPyConnection, Fetched], Iterable[str]] | None = None,
+) -> tuple[Fetched, Landing]:  # fmt: skip
+    """`land` without the write: the answer, and its landing for `Warehouse.write_all` or `write_behind`."""
     tried = len(attempts.log)
     try:
         fetched = composer.fetch(query, attempts, request_id, only=only, lenient=lenient)
@@ -48,6 +60,6 @@ def land(
         return written
 
     coverage = Coverage(scope or query.dataset, query.code, query.start, query.end)
-    store.load(DATASETS[query.dataset].table, fetched.rows, fetched.raw, coverage, rejected=fetched.rejected,
-               derive=then)  # fmt: skip
-    return fetched
+    landing = store.landing(DATASETS[query.dataset].table, fetched.rows, fetched.raw, coverage,
+                            rejected=fetched.rejected, derive=then)  # fmt: skip
+    return fetched, landing

@@ -7,12 +7,17 @@ hold it, so 30 concurrent cold calls make one upstream call and 29 store reads.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Hashable
+from typing import TypeVar
 
 import anyio
 import anyio.to_thread
+import structlog
 
 Fresh = Callable[[], bool]
+T = TypeVar("T")
+log = structlog.get_logger("warehouse.loader")
 Lookup = Callable[[str, str], None]  # (dataset, "hit" or "miss") after every store lookup
 
 
@@ -20,6 +25,7 @@ class SingleFlight:
     def __init__(self, lookup: Lookup) -> None:
         self._locks: dict[Hashable, anyio.Lock] = {}
         self._lookup = lookup
+        self._landing: set[asyncio.Task[None]] = set()  # held here until done: the loop keeps only weak ones
 
     async def ensure(self, dataset: str, key: Hashable, fresh: Fresh, fetch: Callable[[], object]) -> bool:
         """Make `fresh()` true, fetching at most once per key at a time; True if this call fetched."""
@@ -38,3 +44,46 @@ class SingleFlight:
         finally:
             if not lock.locked() and lock.statistics().tasks_waiting == 0:
                 self._locks.pop(key, None)
+
+    async def answer_then_land(
+        self, dataset: str, key: Hashable, fresh: Fresh, fetch: Callable[[], tuple[T, Callable[[], None]]]
+    ) -> T | None:
+        """`ensure` for a question that answers from what it fetched: `fetch()` returns (answer, land);
+        the answer comes back at once, and `land` runs after, the key held until it has landed (a
+        second asker waits, then finds the rows). None when `fresh()` held: read the store.
+
+        `land` must make the store's readers wait for it from the moment `fetch` returns
+        (`Warehouse.write_behind`), since the key alone does not stop a question under another key.
+        """
+        if fresh():
+            self._lookup(dataset, "hit")
+            return None
+        answered: asyncio.Future[T | None] = asyncio.get_running_loop().create_future()
+
+        async def run() -> None:
+            lock = self._locks.setdefault(key, anyio.Lock())
+            try:
+                async with lock:
+                    if fresh():
+                        self._lookup(dataset, "hit")
+                        answered.set_result(None)
+                        return
+                    self._lookup(dataset, "miss")
+                    try:
+                        answer, land = await anyio.to_thread.run_sync(fetch)
+                    except BaseException as exc:  # the asker's to raise, not this task's
+                        answered.set_exception(exc)
+                        return
+                    answered.set_result(answer)
+                    try:
+                        await anyio.to_thread.run_sync(land)
+                    except Exception:  # the answer stands; the next question fetches again
+                        log.exception("landing_failed", dataset=dataset)
+            finally:
+                if not lock.locked() and lock.statistics().tasks_waiting == 0:
+                    self._locks.pop(key, None)
+
+        task = asyncio.ensure_future(run())
+        self._landing.add(task)
+        task.add_done_callback(self._landing.discard)
+        return await answered

@@ -12,7 +12,7 @@ preferred source (the composer's order) among fresh rows; the others are the cro
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +44,14 @@ _FACTORS_SQL = (
     " WHERE d.ts_code = $1 AND d.trade_date = $2"
 )
 _CROSS_CHECK_WINDOW = dt.timedelta(days=7)
+_ANY_FACTOR_SQL = "SELECT 1 FROM norm_adj_factor WHERE ts_code = ? LIMIT 1"
+
+
+def _plain(value: Any) -> Any:
+    """A frame's cell as the store returns it: NaN is NULL, numpy numbers are Python's."""
+    if isinstance(value, float) and value != value:
+        return None
+    return value.item() if hasattr(value, "item") else value
 
 
 @dataclass(frozen=True)
@@ -84,7 +92,7 @@ class QuoteService(DatasetReader):
         """Every source's bar of the day, the one to answer with first."""
         rows = [
             Row(source, DailyBar(*values), utc_aware(fetched))
-            for source, *values, fetched in self._store.read(("norm_daily",), _BARS_SQL, (code, day))
+            for source, *values, fetched in self._store.read(("norm_daily",), _BARS_SQL, (code, day), scope=code)
         ]
         return sorted(
             rows,
@@ -94,13 +102,13 @@ class QuoteService(DatasetReader):
     def _latest_bar_day(self, code: str, on_or_before: dt.date) -> dt.date | None:
         rows = self._store.read(
             ("norm_daily",), "SELECT max(trade_date) FROM norm_daily WHERE ts_code = ? AND trade_date <= ?",
-            (code, on_or_before),
+            (code, on_or_before), scope=code,
         )  # fmt: skip
         return rows[0][0] if rows else None
 
     def _factors(self, code: str, day: dt.date, market: str, prefer: str) -> tuple[Any, ...] | None:
         """(source, factor, latest factor, its date) from one source: the bar's own if it has one."""
-        rows = self._store.read(("norm_adj_factor",), _FACTORS_SQL, (code, day))
+        rows = self._store.read(("norm_adj_factor",), _FACTORS_SQL, (code, day), scope=code)
         if not rows:
             return None
         return min(rows, key=lambda r: (r[0] != prefer, self._rank("adj_factor", market, r[0])))
@@ -110,8 +118,8 @@ class QuoteService(DatasetReader):
         rows = self._store.read(
             ("norm_adj_factor",),
             "SELECT source, min(trade_date), max(trade_date) FROM norm_adj_factor WHERE ts_code = ? GROUP BY source",
-            (code,),
-        )
+            (code,), scope=code,
+        )  # fmt: skip
         if not rows:
             return f"no provider has adjustment factors for {code}; close_qfq and close_hfq are null"
         spans = "; ".join(f"{source}'s run {first.isoformat()}..{last.isoformat()}" for source, first, last in rows)
@@ -130,8 +138,14 @@ class QuoteService(DatasetReader):
         self, code: str, market: str, day: dt.date | None, attempts: Attempts, request_id: str | None = None
     ) -> Quote:
         warnings: list[str] = []
+        factors_failed: ProviderError | None = None
         if day is None:
-            day, expected = await self._latest_day_with_bar(code, market, attempts, request_id)
+            candidate = await self._latest_candidate(market)
+            cold = await self._answer_cold(code, market, candidate, attempts, request_id)
+            if isinstance(cold, Quote):
+                return cold
+            factors_failed = cold
+            day, expected = await self._latest_day_with_bar(code, market, candidate, attempts, request_id)
             if day < expected:
                 warnings.append(
                     f"the newest bar any provider has for {code} is {day.isoformat()}, {(expected - day).days} days"
@@ -151,6 +165,8 @@ class QuoteService(DatasetReader):
         primary = rows[0]
         end = max(day, latest_day)
         try:
+            if factors_failed is not None:
+                raise factors_failed
             await self._ensure(
                 attempts, Query("adj_factor", code, market, day, end),
                 lambda: self._factors_fresh(code, day, latest_day, market), request_id,
@@ -180,6 +196,70 @@ class QuoteService(DatasetReader):
             warnings=tuple(warnings),
             cross_check=cross_check,
         )
+
+    # -- a code never asked before -----------------------------------------------------------
+    async def _answer_cold(
+        self, code: str, market: str, candidate: dt.date, attempts: Attempts, request_id: str | None
+    ) -> Quote | ProviderError | None:
+        """The newest bar of a code the store holds nothing of, answered from what upstream said.
+
+        Its bar and factors are fetched as `quote` would, and land after the answer (readers of the
+        code wait for them meanwhile), so the writer is not on the question's path. With nothing
+        stored, the store would answer exactly these rows. Anything less plain (a cross-check, no
+        bar, factors from elsewhere) lands first and `quote` answers from the store: None, or the
+        factors' failure for `quote` to report.
+        """
+        if market != "cn" or self.cross_check_sources or self._latest_bar_day(code, candidate) is not None:
+            return None
+        latest_day = await self._calendar.latest_final_day()
+        found: dict[str, Any] = {}
+
+        def fetch() -> tuple[Quote | ProviderError | None, Callable[[], None]]:
+            bars, landed = self._prepare(Query("daily", code, market, candidate, candidate, latest=True), attempts,
+                                         request_id)  # fmt: skip
+            landings = [landed]
+            bar_rows: list[dict[Hashable, Any]] = bars.rows.to_dict("records")
+            if not bar_rows or self._store.query(_ANY_FACTOR_SQL, (code,)):
+                return None, self._store.write_behind(landings)
+            bar = max(bar_rows, key=lambda r: r["trade_date"])
+            day = bar["trade_date"]
+            try:
+                factors, landed = self._prepare(
+                    Query("adj_factor", code, market, day, max(day, latest_day)), attempts, request_id
+                )  # fmt: skip
+            except ProviderError as exc:
+                return exc, self._store.write_behind(landings)
+            landings.append(landed)
+            factor_rows: list[dict[Hashable, Any]] = factors.rows.to_dict("records")
+            mine = [r["adj_factor"] for r in factor_rows if r["trade_date"] == day]
+            plain = factors.raw.source == bars.raw.source and factors.raw.source not in RELATIVE_FACTORS
+            if not plain or not mine or any(_plain(r["adj_factor"]) is None for r in factor_rows):
+                return None, self._store.write_behind(landings)
+            newest = max(factor_rows, key=lambda r: r["trade_date"])
+            found.update(bar=bar, source=bars.raw.source, fetched_at=bars.raw.fetched_at, factor=float(mine[0]),
+                         latest=_plain(newest["adj_factor"]), latest_date=newest["trade_date"])  # fmt: skip
+            return None, self._store.write_behind(landings)
+
+        failed = await self._flight.answer_then_land(
+            "daily", ("daily_latest", code, candidate), self._newest_known(code, candidate, market), fetch
+        )
+        if not found:
+            return failed
+        day = found["bar"]["trade_date"]
+        is_open, basis = await self._calendar.is_open_or_weekday(day)
+        warnings = []
+        if day < candidate:
+            warnings.append(
+                f"the newest bar any provider has for {code} is {day.isoformat()}, {(candidate - day).days} days"
+                f" before the latest trading day {candidate.isoformat()} (suspended, or the source is behind)"
+            )
+        return Quote(
+            bar=DailyBar(**{name: _plain(found["bar"][name]) for name in DailyBar.__dataclass_fields__}),
+            market=market, fetched_at=found["fetched_at"], source=found["source"], adj_factor=found["factor"],
+            adj_factor_latest=found["latest"], adj_factor_latest_date=found["latest_date"], hfq_defined=True,
+            market_state=self._clocks[market].state(day, is_open), calendar_basis=basis, attempts=attempts,
+            warnings=tuple(warnings), cross_check=None,
+        )  # fmt: skip
 
     async def _cross_check(
         self, code: str, market: str, day: dt.date, rows: list[Row], attempts: Attempts, warnings: list[str],
@@ -250,8 +330,25 @@ class QuoteService(DatasetReader):
             f"ask for trade_date {nearest.isoformat()}",
         )
 
+    async def _latest_candidate(self, market: str) -> dt.date:
+        """The latest trading day that could have a bar by now (today's only once it has closed)."""
+        today = self._clocks[market].today()
+        if market != "cn":
+            return today
+        candidate = await self._calendar.latest_open_on_or_before(today)
+        if candidate == today and self._clock.now() < self._clock.close_of(today):
+            candidate = await self._calendar.latest_open_on_or_before(today - dt.timedelta(days=1))
+        return candidate
+
+    def _newest_known(self, code: str, candidate: dt.date, market: str) -> Callable[[], bool]:
+        def fresh() -> bool:
+            rows = self._rows(code, candidate, market)
+            return self._day_fresh("daily_latest", code, candidate, rows[0].fetched_at if rows else None, market)
+
+        return fresh
+
     async def _latest_day_with_bar(
-        self, code: str, market: str, attempts: Attempts, request_id: str | None
+        self, code: str, market: str, candidate: dt.date, attempts: Attempts, request_id: str | None
     ) -> tuple[dt.date, dt.date]:
         """(the newest bar upstream has, the latest trading day that could have one).
 
@@ -260,20 +357,9 @@ class QuoteService(DatasetReader):
         behind has no bar in any window): an older bar we happen to have stored is never taken for
         the latest, and no window of bars is fetched that the question did not ask for.
         """
-        clock = self._clocks[market]
-        today = clock.today()
-        candidate = today
-        if market == "cn":
-            candidate = await self._calendar.latest_open_on_or_before(today)
-            if candidate == today and self._clock.now() < self._clock.close_of(today):
-                candidate = await self._calendar.latest_open_on_or_before(today - dt.timedelta(days=1))
-
-        def newest_known() -> bool:
-            rows = self._rows(code, candidate, market)
-            return self._day_fresh("daily_latest", code, candidate, rows[0].fetched_at if rows else None, market)
-
         query = Query("daily", code, market, candidate, candidate, latest=True)
-        await self._ensure(attempts, query, newest_known, request_id, key=("daily_latest", code, candidate))
+        fresh = self._newest_known(code, candidate, market)
+        await self._ensure(attempts, query, fresh, request_id, key=("daily_latest", code, candidate))
         latest = self._latest_bar_day(code, candidate)
         if latest is None:
             raise InvalidArgument(

@@ -15,12 +15,12 @@ from citation.attempts import Attempts
 from providers.composer import Composer
 from providers.contract import Query
 from providers.provider import Fetched
+from warehouse import landing
 from warehouse.calendar import TradingCalendar
 from warehouse.curate import Curator
-from warehouse.landing import land
 from warehouse.loader import SingleFlight
 from warehouse.market_clock import GlobalClock, MarketClock
-from warehouse.store import Warehouse
+from warehouse.store import Landing, Warehouse
 
 CURATED_FROM = ("daily", "adj_factor", "daily_basic")  # datasets the curated and feature rows derive from
 
@@ -69,6 +69,12 @@ class DatasetReader:
 
     def _fetch(self, query: Query, attempts: Attempts, request_id: str | None, only: str | None = None) -> None:
         """Fetch one question through the composer and load it through the layers (in a worker thread)."""
+        self._store.write_all([self._prepare(query, attempts, request_id, only)[1]])
+
+    def _prepare(
+        self, query: Query, attempts: Attempts, request_id: str | None, only: str | None = None
+    ) -> tuple[Fetched, Landing]:
+        """`_fetch` without the write: the answer, and its landing (in a worker thread)."""
         attempts.add("warehouse", query.dataset, "miss")
         scope = f"{query.dataset}@{only}" if only else f"{query.dataset}_latest" if query.latest else query.dataset
 
@@ -76,8 +82,8 @@ class DatasetReader:
             start = min(query.start, fetched.rows["trade_date"].min()) if len(fetched.rows) else query.start
             return self._curator.defer(cur, [query.code], start, query.end)
 
-        land(self._store, self._composer, query, attempts, request_id, self._clock.now, scope=scope, only=only,
-             derive=curate if query.dataset in CURATED_FROM else None)  # fmt: skip
+        return landing.fetch(self._store, self._composer, query, attempts, request_id, self._clock.now, scope=scope,
+                             only=only, derive=curate if query.dataset in CURATED_FROM else None)  # fmt: skip
 
     async def _ensure(
         self, attempts: Attempts, query: Query, fresh: Callable[[], bool], request_id: str | None,

@@ -24,6 +24,7 @@ import duckdb
 
 from providers.contract import RawPayload
 from warehouse.coverage import CoverageIndex, Span
+from warehouse.pending import PendingLandings
 from warehouse.schema import BY_NAME, DERIVED, LAYERS, MIGRATIONS, SETUP, TABLES
 
 if TYPE_CHECKING:
@@ -46,6 +47,17 @@ class Coverage:
     scope: str  # ts_code, or exchange for calendars
     start: dt.date
     end: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class Landing:
+    """One upstream answer ready to write: the transaction's work, what follows its commit, and
+    what a reader must wait for while it is pending (its tables, about its scope)."""
+
+    work: Callable[[duckdb.DuckDBPyConnection], Iterable[str]]
+    committed: Callable[[], None]
+    tables: tuple[str, ...]
+    scope: str
 
 
 def utc_naive(when: dt.datetime) -> dt.datetime:
@@ -86,6 +98,7 @@ class Warehouse:
         self._memo_rows = 0
         self._generation: dict[str, int] = {t.name: 0 for t in TABLES}
         self._coverage = CoverageIndex(self._spans)
+        self.pending = PendingLandings()
         # Brings the curated and feature rows up to date before `read` answers from them: set by
         # whoever defers their derivation (`Curator.defer`), so that no read sees them behind.
         self.catch_up: Callable[[], None] | None = None
@@ -99,6 +112,7 @@ class Warehouse:
             self._con.execute(stmt)
 
     def close(self) -> None:
+        self.pending.drain()
         self._con.close()
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -112,8 +126,16 @@ class Warehouse:
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self.cursor().execute(sql, list(params)).fetchall()
 
-    def read(self, tables: tuple[str, ...], sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """`query`, remembered until a write to any of `tables` (which must be all it reads)."""
+    def read(
+        self, tables: tuple[str, ...], sql: str, params: Sequence[Any] = (), scope: str | None = None
+    ) -> list[tuple[Any, ...]]:
+        """`query`, remembered until a write to any of `tables` (which must be all it reads).
+
+        `scope` names the one code the statement reads, if it reads one: it then waits only for
+        pending loads of that code (`write_behind`), not for every load of its tables.
+        """
+        if self.pending:
+            self.pending.wait(tables, scope)
         if not DERIVED.isdisjoint(tables):
             self.derive_pending()
         key = (tables, sql, *params)
@@ -174,7 +196,40 @@ class Warehouse:
         self, table: str, rows: pd.DataFrame, raw: RawPayload, coverage: Coverage, *,
         rejected: Rejected = (), derive: Derive | None = None,
     ) -> int:  # fmt: skip
-        """Write one upstream response through the layers in one transaction.
+        """Write one upstream response through the layers in one transaction (see `landing`)."""
+        self.write_all([self.landing(table, rows, raw, coverage, rejected=rejected, derive=derive)])
+        return len(rows)
+
+    def write_all(self, landings: Sequence[Landing]) -> None:
+        """Several upstream answers in one transaction: one commit, however many datasets."""
+
+        def work(cur: duckdb.DuckDBPyConnection) -> Iterable[str]:
+            return {table for landing in landings for table in landing.work(cur)}
+
+        def committed() -> None:
+            for landing in landings:
+                landing.committed()
+
+        self.write(work, committed)
+
+    def write_behind(self, landings: Sequence[Landing]) -> Callable[[], None]:
+        """`write_all` to run later (blocking: in a worker thread); readers of what it writes wait
+        for it from now on. Call what it returns exactly once."""
+        keys = [key for landing in landings for key in self.pending.add(landing.tables, landing.scope)]
+
+        def land() -> None:
+            try:
+                self.write_all(landings)
+            finally:
+                self.pending.done(keys)
+
+        return land
+
+    def landing(
+        self, table: str, rows: pd.DataFrame, raw: RawPayload, coverage: Coverage, *,
+        rejected: Rejected = (), derive: Derive | None = None,
+    ) -> Landing:  # fmt: skip
+        """One upstream response through the layers, ready to write in one transaction.
 
         The raw payload is appended; normalized rows are loaded by the table's declared rule;
         rows that failed validation go to quarantine with their reason; the fetch is logged
@@ -213,8 +268,8 @@ class Warehouse:
             return written
 
         span = (coverage.start, coverage.end, fetched)
-        self.write(work, lambda: self._coverage.committed(coverage.dataset, coverage.scope, span))
-        return len(rows)
+        return Landing(work, lambda: self._coverage.committed(coverage.dataset, coverage.scope, span),
+                       (table, "fetch_log"), coverage.scope)  # fmt: skip
 
     @staticmethod
     def _merge(
@@ -296,6 +351,8 @@ class Warehouse:
 
     def covered_at(self, dataset: str, scope: str, day: dt.date) -> dt.datetime | None:
         """The latest time upstream was asked about `day` for this dataset and scope."""
+        if self.pending:
+            self.pending.wait(("fetch_log",), scope)
         fetched = self._coverage.latest(dataset, scope, day)
         return utc_aware(fetched) if fetched is not None else None
 
