@@ -114,7 +114,7 @@ def _spawn(args: argparse.Namespace, settings: Settings, engine: Engine, registr
     applied = templates.apply(template, target, connection.values, connection.pools, pick=len(registry.profiles()))
     TokenStore(engine).adopt_planted(args.name, target)  # the profile's key must be known to our server
     registry.push(f"spawn {args.name} from {args.template}")
-    life._ensure_row(args.name, target)
+    life.ensure_row(args.name, target)
     started = life.migrate(args.name) if args.tier == "container" else life.start(args.name)
     return {"profile": args.name, "tier": args.tier, "path": str(target), "status": started["state"],
             "reason": started.get("reason"), "api": started.get("api"), "api_key_in": str(target / ".env"),

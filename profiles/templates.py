@@ -11,18 +11,16 @@ A template is a directory holding:
 - `config.yaml.template`: hermes' `config.yaml` with `{{NAME}}` placeholders (NAME: A-Z, 0-9, _).
   `apply` fills PROFILE_NAME, PROFILE_HOME and WORKSPACE from the target unless given; the shipped
   templates also need MCP_URL, LLM_GATEWAY_URL and LLM_MODEL.
-- `crontab.json`: scheduled jobs (below); rendered like config.yaml, so `"workdir": "{{WORKSPACE}}"`.
+- `crontab.json`: scheduled jobs (`profiles.cron_jobs`); rendered like config.yaml, so
+  `"workdir": "{{WORKSPACE}}"`.
 - `SOUL.md` (who the bot is) and `AGENTS.md` (how it cites; copied to `workspace/AGENTS.md`, since
   hermes reads AGENTS.md from `terminal.cwd`), both copied verbatim.
-- `secrets.schema.json`: `{"NAME": {"type": "string", "generated": true, "prefix"?: "td_"}}` (made
-  with `secrets.token_urlsafe(32)`) or `{"NAME": {"type": "string", "from_pool": "llm"}}` (taken from
-  the caller's pool of that name, the `pick`-th in turn).
+- `secrets.schema.json`: how each secret is made (`profiles.secret_schema`).
 - `.env.example`: the secret names, without values.
 
-The parts live beside this module: placeholders in `profiles.rendering`, secrets in
-`profiles.secret_schema`, scheduled jobs in `profiles.cron_jobs`, the plugins every profile gets in
-`profiles.shipped_plugins`. This module makes profiles from templates (`apply`), the one way a profile
-is made, and templates from profiles (`create_from`).
+Placeholders are filled by `profiles.rendering`; every profile also gets the plugins of
+`profiles.shipped_plugins`. This module is the one factory of profiles (`apply`: the CLIs and the
+payment provisioner all make theirs with it) and makes templates from profiles (`create_from`).
 """
 
 from __future__ import annotations

@@ -65,7 +65,7 @@ class Lifecycle:
 
     def start(self, name: str) -> dict[str, Any]:
         home = self.locate(name)
-        row = self._ensure_row(name, home)
+        row = self.ensure_row(name, home)
         if row.tier != "container" and runners.api_port(home) is None:
             # its /health is how this host knows the profile is up: loopback, a free port, its own key
             runners.set_api_server(home, runners.ProcessRunner.free_port())
@@ -129,7 +129,7 @@ class Lifecycle:
     def migrate(self, name: str) -> dict[str, Any]:
         """prefab -> container: the same directory bind-mounted into a generated compose service."""
         home = self.locate(name)
-        row = self._ensure_row(name, home)
+        row = self.ensure_row(name, home)
         if row.pid is not None and runners.alive(row.pid):
             runners.stop(row.pid)
         docker = runners.DockerRunner(self._runner)
@@ -146,7 +146,8 @@ class Lifecycle:
         with Session(self._engine, expire_on_commit=False) as session:
             return session.scalar(select(HermesProfile).where(HermesProfile.name == name))
 
-    def _ensure_row(self, name: str, home: Path) -> HermesProfile:
+    def ensure_row(self, name: str, home: Path) -> HermesProfile:
+        """The profile's row on this host; one for a `prefab` process profile when it has none."""
         names.check(name)
         with Session(self._engine, expire_on_commit=False) as session, session.begin():
             row = session.scalar(select(HermesProfile).where(HermesProfile.name == name))
