@@ -139,7 +139,7 @@ def _listings(args: argparse.Namespace, settings: Settings) -> int:
     engine = open_accounts(settings.accounts_url)
     if args.command == "provision":
         try:
-            done = Provisioner(engine, settings).provision(args.user, plan=args.plan, create=True)
+            done = Provisioner(engine, settings.provisioner_config()).provision(args.user, plan=args.plan, create=True)
         except UnknownUser as exc:
             print(f"twilight provision: {exc}", file=sys.stderr)
             return 1

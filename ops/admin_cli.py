@@ -11,10 +11,16 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ops.output import emit
 from ops.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from profiles.registry import Registry
+    from provisioning.lifecycle import Lifecycle
 
 SPAWN_TEMPLATE = "template-stock-research-pro"
 
@@ -48,13 +54,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from ops.logging import configure_logging
-    from ops.profiles_cli import check_names
-    from profiles.lifecycle import LifecycleError
-    from profiles.names import ProfileNameError
+    from profiles.names import ProfileNameError, check_arguments
     from profiles.registry import RegistryError
+    from provisioning.lifecycle import LifecycleError
 
     try:
-        check_names(args)
+        check_arguments(args)
         configure_logging(settings.log_level)
         settings.ensure_home()
         return _run(args, settings)
@@ -67,14 +72,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
-    from profiles.lifecycle import Lifecycle
     from profiles.registry import Registry
     from provisioning import listings
+    from provisioning.lifecycle import Lifecycle
     from provisioning.migrate import open_accounts
 
     engine = open_accounts(settings.accounts_url)
     registry = Registry(settings.profile_registry_remote, settings.hermes_home).ensure()
-    life = Lifecycle(engine, settings, registry.workdir)
+    life = Lifecycle(engine, settings.runner_config(), registry.workdir)
     command = args.admin_command
     if command == "list":
         return _print(args, listings.profiles(engine))
@@ -89,28 +94,27 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         _print(args, health.as_dict())
         return 0 if health.status == "running" else 1
     if command == "spawn":
-        return _print(args, _spawn(args, settings, registry, life))
+        return _print(args, _spawn(args, settings, engine, registry, life))
     done = {"start": life.start, "stop": life.stop, "migrate": life.migrate}[command](args.name)
     _print(args, done)
     return 1 if done.get("state") == "failed" else 0
 
 
-def _spawn(args: argparse.Namespace, settings: Settings, registry: Any, life: Any) -> dict[str, Any]:
+def _spawn(args: argparse.Namespace, settings: Settings, engine: Engine, registry: Registry,
+           life: Lifecycle) -> dict[str, Any]:  # fmt: skip
     """One command from nothing to a running profile: apply the template (unique secrets planted),
     push it to the registry (secrets stay out), record and start it at the asked tier."""
-    from ops.profiles_cli import register_key, template_dir
     from profiles import templates
+    from provisioning.tokens import TokenStore
 
     root = registry.workdir / "profiles"
     target = root / args.name
-    template = template_dir(root, args.template)
-    values = {"PROFILE_NAME": args.name, "MCP_URL": settings.mcp_url, "LLM_GATEWAY_URL": settings.llm_gateway_url,
-              "LLM_MODEL": settings.llm_model, "WORKSPACE": str(target / "workspace")}  # fmt: skip
-    pools = {"llm": [k.get_secret_value() for k in settings.llm_key_pool]}
-    applied = templates.apply(template, target, values, pools, pick=len(registry.profiles()))
-    register_key(settings, args.name, target)  # the profile's key must be known to our server, by its digest
+    connection = settings.profile_connection()
+    template = templates.template_dir(root, args.template)
+    applied = templates.apply(template, target, connection.values, connection.pools, pick=len(registry.profiles()))
+    TokenStore(engine).adopt_planted(args.name, target)  # the profile's key must be known to our server
     registry.push(f"spawn {args.name} from {args.template}")
-    life._ensure_row(args.name, target)
+    life.ensure_row(args.name, target)
     started = life.migrate(args.name) if args.tier == "container" else life.start(args.name)
     return {"profile": args.name, "tier": args.tier, "path": str(target), "status": started["state"],
             "reason": started.get("reason"), "api": started.get("api"), "api_key_in": str(target / ".env"),

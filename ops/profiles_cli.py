@@ -10,9 +10,9 @@ import argparse
 import shutil
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
+from ops import admin_cli
 from ops.output import emit
 from ops.settings import Settings
 
@@ -53,9 +53,7 @@ def _commands(parser: argparse.ArgumentParser) -> None:
     rebind.add_argument("name")
     rebind.add_argument("--json", action="store_true")
     admin = sub.add_parser("admin", help="profiles running on this host (hermes-admin)")
-    from ops.admin_cli import commands as admin_commands
-
-    admin_commands(admin)
+    admin_cli.commands(admin)
     ownership = sub.add_parser("ownership", help="the OWNERS registry")
     osub = ownership.add_subparsers(dest="ownership_command", required=True)
     olist = osub.add_parser("list")
@@ -77,15 +75,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from ops.logging import configure_logging
-    from profiles.names import ProfileNameError
+    from profiles.names import ProfileNameError, check_arguments
     from profiles.registry import RegistryError
 
     if args.profiles_command == "admin":
-        from ops import admin_cli
-
         return admin_cli.run(args, settings)
     try:
-        check_names(args)
+        check_arguments(args)
         configure_logging(settings.log_level)
         settings.ensure_home()
         return _run(args, settings)
@@ -97,40 +93,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 1
 
 
-# The arguments (argparse dests) that name a profile or a template, and how a refusal names each.
-NAMED_ARGUMENTS = {"name": "NAME", "target": "TARGET", "template": "the template", "source": "--from",
-                   "profile": "--profile"}  # fmt: skip
-
-
-def check_names(args: argparse.Namespace) -> None:
-    """Every name a command was given against the one rule (profiles/names.py), before anything is
-    written: a name is a directory under TWILIGHT_HOME, an accounts user and a git path."""
-    from profiles import names
-
-    for dest, argument in NAMED_ARGUMENTS.items():
-        value = getattr(args, dest, None)
-        if isinstance(value, str):
-            names.check(value, argument)
-
-
-def register_key(settings: Settings, name: str, home: Path) -> bool:
-    """Store the key a template planted in `home/.env` (its sha256, for the user `name`, as `spawn` and
-    the provisioner do): the server answers 401 to a key the accounts DB does not know, so a profile
-    whose key is not registered is a bot that cannot call a tool. Whether there was a key."""
-    from profiles.envfile import read_env
-    from provisioning.migrate import open_accounts
-    from provisioning.tokens import TokenStore
-
-    raw = read_env(home / ".env").get("TWILIGHT_API_TOKEN")
-    if not raw:
-        return False
-    TokenStore(open_accounts(settings.accounts_url)).adopt(name, raw)
-    return True
-
-
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     from profiles import templates
     from profiles.registry import Registry, RegistryError
+    from provisioning.migrate import open_accounts
+    from provisioning.tokens import TokenStore
 
     command = args.profiles_command
     if command == "rebind":
@@ -178,12 +145,11 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"template {args.name} created from {args.source} at {made}")
         return 0
     target = root / args.target
-    values = {"PROFILE_NAME": args.target, "MCP_URL": settings.mcp_url, "LLM_GATEWAY_URL": settings.llm_gateway_url,
-              "LLM_MODEL": settings.llm_model, "WORKSPACE": str(target / "workspace")}  # fmt: skip
-    pools = {"llm": [k.get_secret_value() for k in settings.llm_key_pool]}
-    applied = templates.apply(template_dir(root, args.template), target, values, pools, pick=len(registry.profiles()))
+    connection = settings.profile_connection()
+    template = templates.template_dir(root, args.template)
+    applied = templates.apply(template, target, connection.values, connection.pools, pick=len(registry.profiles()))
     try:
-        registered = register_key(settings, args.target, target)
+        registered = TokenStore(open_accounts(settings.accounts_url)).adopt_planted(args.target, target)
     except BaseException:
         shutil.rmtree(target, ignore_errors=True)  # not pushed yet: no profile is left with a key nobody knows
         raise
@@ -212,16 +178,6 @@ def _rebind(args: argparse.Namespace, settings: Settings) -> int:
     return _print(args, {"profile": started.profile, "binding": started.id, "state": started.state,
                          "qr_url": started.qr_url, "next": "scan it with the new phone's WeChat; the running server"
                          " finishes the binding and restarts the bot"})  # fmt: skip
-
-
-def template_dir(root: Path, name: str) -> Path:
-    """A template by name: the registry's (profiles/<name>) first, then the ones shipped with this release."""
-    from profiles import templates
-
-    for candidate in (root / name, templates.TEMPLATES_DIR / name):
-        if (candidate / "config.yaml.template").is_file():
-            return candidate
-    raise ValueError(f"no template {name!r}; `template list` shows them")
 
 
 def _listing(registry: Any, settings: Settings) -> list[dict[str, Any]]:

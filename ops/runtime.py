@@ -111,7 +111,7 @@ class Runtime(ToolContext):
         reader = Warehouse(replica, read_only=True) if replica is not None else store
         parts = (store, composer, calendar, flight, market, settings.lookback_days, curator)
         quotes = QuoteService(*parts, cross_check=tuple(settings.cross_check))
-        provisioner = Provisioner(accounts, settings)
+        provisioner = Provisioner(accounts, settings.provisioner_config())
         return cls(
             options=tool_options(settings),
             settings=settings,

@@ -15,6 +15,9 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from profiles.templates import Connection
+from provisioning.config import ProvisionerConfig, RunnerConfig
+
 
 def default_home() -> Path:
     """A per-user data folder, so that `twilight serve` works with no configuration."""
@@ -248,3 +251,15 @@ class Settings(BaseSettings):
         """Create the data folder owner-only: it holds the accounts DB with token hashes."""
         self.home.mkdir(parents=True, exist_ok=True, mode=0o700)
         return self.home
+
+    def profile_connection(self) -> Connection:
+        """What the profiles made on this host are wired to."""
+        keys = tuple(key.get_secret_value() for key in self.llm_key_pool)
+        return Connection(self.mcp_url, self.llm_gateway_url, self.llm_model, keys)
+
+    def runner_config(self) -> RunnerConfig:
+        return RunnerConfig(self.profile_runner, self.hermes_bin, self.hermes_image, self.hermes_home / "compose")
+
+    def provisioner_config(self) -> ProvisionerConfig:
+        return ProvisionerConfig(self.home, self.hermes_home, self.profile_registry_remote, self.profile_connection(),
+                                 self.runner_config())  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 
@@ -40,7 +41,8 @@ def write_atomically(path: Path, text: str, mode: int = 0o644) -> bool:
     return True
 
 
-def write_env(path: Path, values: dict[str, str]) -> bool:
-    text = "# Written by Twilight Drive's provisioner. Secrets: never commit or share this file.\n"
+def write_env(path: Path, values: Mapping[str, str]) -> bool:
+    """The one writer of a profile's `.env` (templates, provisioner, binding): sorted, mode 0600."""
+    text = "# Written by Twilight Drive. Secrets: never commit or share this file.\n"
     text += "".join(f"{key}={value}\n" for key, value in sorted(values.items()))
     return write_atomically(path, text, mode=0o600)

@@ -38,3 +38,17 @@ def check(name: str, argument: str = "the profile name") -> str:
 def shown(name: str) -> str:
     """The name as quoted in a message: repr (control characters escaped), cut when long."""
     return quoted(name, SHOWN)
+
+
+# The arguments (argparse dests) that name a profile or a template, and how a refusal names each.
+NAMED_ARGUMENTS = {"name": "NAME", "target": "TARGET", "template": "the template", "source": "--from",
+                   "profile": "--profile"}  # fmt: skip
+
+
+def check_arguments(args: object) -> None:
+    """Every name a command was given (an argparse namespace) against the rule, before anything is
+    written: a name is a directory under TWILIGHT_HOME, an accounts user and a git path."""
+    for dest, argument in NAMED_ARGUMENTS.items():
+        value = getattr(args, dest, None)
+        if isinstance(value, str):
+            check(value, argument)

@@ -18,7 +18,6 @@ import contextlib
 import datetime as dt
 import fcntl
 import hashlib
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -28,15 +27,16 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from ops.settings import Settings
 from profiles import names, templates
-from profiles.envfile import read_env, write_env
+from profiles.envfile import read_env
 from profiles.registry import Registry, RegistryError
-from profiles.templates import TemplateError
+from profiles.rendering import TemplateError
+from profiles.shipped_plugins import install_plugins
 from provisioning import runners
 from provisioning.accounts import HermesProfile, Payment, User
+from provisioning.config import ProvisionerConfig
 from provisioning.listings import payer
-from provisioning.runners import ProfileSpec, api_server_env
+from provisioning.runners import ProfileSpec
 from provisioning.tokens import TokenStore
 
 log = structlog.get_logger("provisioning")
@@ -66,9 +66,9 @@ class Provisioned:
 
 
 class Provisioner:
-    def __init__(self, engine: Engine, settings: Settings) -> None:
+    def __init__(self, engine: Engine, config: ProvisionerConfig) -> None:
         self._engine = engine
-        self._settings = settings
+        self._config = config
         self._tokens = TokenStore(engine)
 
     def provision(self, user_name: str, *, plan: str | None = None, create: bool = False) -> Provisioned:
@@ -77,7 +77,7 @@ class Provisioner:
         One provisioning of a user at a time, across threads and processes (WeChat may deliver a
         notification five times at once, and an operator may run the CLI meanwhile).
         """
-        locks = self._settings.home / "provisioning-locks"
+        locks = self._config.state_dir / "provisioning-locks"
         locks.mkdir(parents=True, exist_ok=True, mode=0o700)
         # By digest: a user's name (an operator's `--user`) is no path, nor of a length a file name can take.
         with (locks / f"{hashlib.sha256(user_name.encode()).hexdigest()[:32]}.lock").open("a") as lock:
@@ -88,11 +88,10 @@ class Provisioner:
         started = dt.datetime.now(dt.UTC)
         user_id, id8 = self._user(user_name, plan, create)
         profile = self._profile_row(user_id, names.check(f"user-{id8}"))  # 8 hex digits: always keeps the rule
-        home = self._settings.hermes_home / "profiles" / profile.name
-        runner = runners.for_name(self._settings.profile_runner, self._settings)
+        home = self._config.profiles_root / "profiles" / profile.name
+        runner = runners.for_config(self._config.runner)
         port = profile.port or runner.api_port()
-        spec = ProfileSpec(profile.name, home, self._settings.mcp_url, self._settings.llm_gateway_url,
-                           self._settings.llm_model, port)  # fmt: skip
+        spec = ProfileSpec(profile.name, home, port)
         try:
             with self._registry() as registry:
                 key_created = self._files(registry, spec, user_id)
@@ -118,26 +117,23 @@ class Provisioner:
     @contextlib.contextmanager
     def _registry(self) -> Iterator[Registry]:
         """The registry's working copy, one user of it at a time (git allows one writer per copy)."""
-        lock_file = self._settings.home / "profile-registry.lock"
+        lock_file = self._config.state_dir / "profile-registry.lock"
         lock_file.parent.mkdir(parents=True, exist_ok=True)
         with lock_file.open("a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            yield Registry(self._settings.profile_registry_remote, self._settings.hermes_home, actor=ACTOR).ensure()
+            yield Registry(self._config.registry_remote, self._config.profiles_root, actor=ACTOR).ensure()
 
     def _files(self, registry: Registry, spec: ProfileSpec, user_id: int) -> bool:
         """The profile's files from the paid template (once), this release's plugins, and the API server
         settings in `.env`; whether this call made the profile (and so its key)."""
         made = not (spec.home / "config.yaml").is_file()
         if made:
-            values = {"PROFILE_NAME": spec.name, "MCP_URL": spec.mcp_url, "LLM_GATEWAY_URL": spec.gateway_url,
-                      "LLM_MODEL": spec.model, "WORKSPACE": str(spec.home / "workspace")}  # fmt: skip
-            pools = {"llm": [k.get_secret_value() for k in self._settings.llm_key_pool]}
-            templates.apply(templates.TEMPLATES_DIR / PAID_TEMPLATE, spec.home, values, pools, pick=user_id)
+            connection = self._config.connection
+            template = templates.TEMPLATES_DIR / PAID_TEMPLATE
+            templates.apply(template, spec.home, connection.values, connection.pools, pick=user_id)
         else:
-            templates.install_plugins(spec.home)
-        env = read_env(spec.home / ".env")
-        env.update(api_server_env(spec, env.get("API_SERVER_KEY") or secrets.token_urlsafe(24)))
-        write_env(spec.home / ".env", env)
+            install_plugins(spec.home)
+        runners.set_api_server(spec.home, spec.api_port)
         return made
 
     def _claim(self, registry: Registry, profile: str, user_id: int) -> None:
@@ -221,9 +217,9 @@ class Provisioner:
         with Session(self._engine, expire_on_commit=False) as session, session.begin():
             profile = session.scalar(select(HermesProfile).where(HermesProfile.user_id == user_id))
             if profile is None:
-                home = self._settings.hermes_home / "profiles" / name
+                home = self._config.profiles_root / "profiles" / name
                 profile = HermesProfile(user_id=user_id, name=name, path=str(home),
-                                        runner=self._settings.profile_runner, state="creating")  # fmt: skip
+                                        runner=self._config.runner.name, state="creating")  # fmt: skip
                 session.add(profile)
             return profile
 

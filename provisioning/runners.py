@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -21,8 +22,8 @@ from pathlib import Path
 
 import httpx
 
-from ops.settings import Settings
-from profiles.envfile import write_atomically
+from profiles.envfile import read_env, write_atomically, write_env
+from provisioning.config import RunnerConfig
 
 HEALTH_WAIT_SECONDS = 60.0
 _PASS_THROUGH = ("PATH", "LANG", "LC_ALL", "TZ", "TMPDIR")
@@ -39,23 +40,32 @@ class Outcome:
 class ProfileSpec:
     name: str
     home: Path  # this profile's HERMES_HOME
-    mcp_url: str
-    gateway_url: str
-    model: str
     api_port: int | None  # the API server's port, for health (runner process)
 
 
-def api_server_env(spec: ProfileSpec, key: str) -> dict[str, str]:
+def set_api_server(home: Path, port: int | None) -> None:
     """The API server (health, and messages) is set up from `.env`: hermes does not expand
-    `${VAR}` in config.yaml's platform settings, and its key belongs with the other secrets."""
-    if spec.api_port is None:
-        return {"API_SERVER_ENABLED": "false"}
-    return {"API_SERVER_ENABLED": "true", "API_SERVER_HOST": "127.0.0.1", "API_SERVER_PORT": str(spec.api_port),
-            "API_SERVER_KEY": key}  # fmt: skip
+    `${VAR}` in config.yaml's platform settings, and its key belongs with the other secrets
+    (kept when there is one). No port: the API server is off."""
+    env = read_env(home / ".env")
+    if port is None:
+        env["API_SERVER_ENABLED"] = "false"
+    else:
+        env.update({"API_SERVER_ENABLED": "true", "API_SERVER_HOST": "127.0.0.1", "API_SERVER_PORT": str(port),
+                    "API_SERVER_KEY": env.get("API_SERVER_KEY") or secrets.token_urlsafe(24)})  # fmt: skip
+    write_env(home / ".env", env)
 
 
-def command(settings: Settings, spec: ProfileSpec) -> list[str]:
-    return [settings.hermes_bin, "-p", spec.name, "gateway", "run"]
+def api_port(home: Path) -> int | None:
+    """The port of the profile's API server, when its `.env` turns one on."""
+    env = read_env(home / ".env")
+    if env.get("API_SERVER_ENABLED", "").lower() != "true" or not env.get("API_SERVER_PORT", "").isdigit():
+        return None
+    return int(env["API_SERVER_PORT"])
+
+
+def command(config: RunnerConfig, spec: ProfileSpec) -> list[str]:
+    return [config.hermes_bin, "-p", spec.name, "gateway", "run"]
 
 
 def child_env(spec: ProfileSpec) -> dict[str, str]:
@@ -68,14 +78,14 @@ def child_env(spec: ProfileSpec) -> dict[str, str]:
 class Runner:
     name = "none"
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    def __init__(self, config: RunnerConfig) -> None:
+        self.config = config
 
     def api_port(self) -> int | None:
         return None
 
     def start(self, spec: ProfileSpec, pid: int | None) -> Outcome:
-        how = " ".join(command(self.settings, spec))
+        how = " ".join(command(self.config, spec))
         return Outcome("provisioned", None, f"TWILIGHT_PROFILE_RUNNER=none: start it with HERMES_HOME="
                                             f"{spec.home.parent.parent} {how}")  # fmt: skip
 
@@ -99,14 +109,14 @@ class ProcessRunner(Runner):
             if healthy(spec.api_port):
                 return Outcome("running", pid)
             stop(pid)  # alive but not answering: a second gateway would fight it for the profile
-        if shutil.which(self.settings.hermes_bin) is None:
-            why = f"hermes is not installed ({self.settings.hermes_bin!r} is not on PATH)"
+        if shutil.which(self.config.hermes_bin) is None:
+            why = f"hermes is not installed ({self.config.hermes_bin!r} is not on PATH)"
             return Outcome("provisioned", None, f"{why}: pip install 'hermes-agent[mcp]' or set TWILIGHT_HERMES_BIN")
         log_path = spec.home / "logs" / "twilight-runner.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with log_path.open("ab") as log:
             child = subprocess.Popen(
-                command(self.settings, spec), env=child_env(spec), cwd=spec.home / "workspace",
+                command(self.config, spec), env=child_env(spec), cwd=spec.home / "workspace",
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
         deadline = time.monotonic() + HEALTH_WAIT_SECONDS
@@ -128,7 +138,7 @@ class SystemdRunner(Runner):
 
     def start(self, spec: ProfileSpec, pid: int | None) -> Outcome:
         unit = Path.home() / ".config" / "systemd" / "user" / f"twilight-{spec.name}.service"
-        hermes = shutil.which(self.settings.hermes_bin) or self.settings.hermes_bin
+        hermes = shutil.which(self.config.hermes_bin) or self.config.hermes_bin
         env = child_env(spec)
         write_atomically(unit, "\n".join([
             "[Unit]", f"Description=Twilight Drive research bot {spec.name}", "",
@@ -152,13 +162,13 @@ class DockerRunner(Runner):
     name = "docker"
 
     def compose_file(self, name: str) -> Path:
-        return self.settings.hermes_home / "compose" / f"{name}.yml"
+        return self.config.compose_dir / f"{name}.yml"
 
     def start(self, spec: ProfileSpec, pid: int | None) -> Outcome:
         compose = self.compose_file(spec.name)
         port = spec.api_port  # its API server, published on loopback for health
         write_atomically(compose, "\n".join([
-            "services:", f"  {spec.name}:", f"    image: {self.settings.hermes_image}",
+            "services:", f"  {spec.name}:", f"    image: {self.config.hermes_image}",
             f"    command: [hermes, -p, {spec.name}, gateway, run]", "    restart: unless-stopped",
             "    environment:", "      HERMES_HOME: /hermes", "    volumes:",
             f"      - {spec.home}:/hermes/profiles/{spec.name}",
@@ -177,8 +187,8 @@ RUNNERS: dict[str, type[Runner]] = {"none": Runner, "process": ProcessRunner, "s
                                     "docker": DockerRunner}  # fmt: skip
 
 
-def for_name(name: str, settings: Settings) -> Runner:
-    return RUNNERS[name](settings)
+def for_config(config: RunnerConfig) -> Runner:
+    return RUNNERS[config.name](config)
 
 
 def stop(pid: int, grace: float = 10.0) -> None:

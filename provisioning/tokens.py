@@ -7,11 +7,13 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from profiles.envfile import read_env
 from provisioning.accounts import DEFAULT_RATE_LIMIT_PER_MIN, ApiKey, User
 
 TOKEN_PREFIX = "td_"
@@ -78,6 +80,16 @@ class TokenStore:
                 session.flush()
             session.add(ApiKey(user_id=user.id, token_sha256=digest(raw), prefix=raw[:7],
                                rate_limit_per_min=rate_limit_per_min))  # fmt: skip
+        return True
+
+    def adopt_planted(self, user_name: str, home: Path) -> bool:
+        """Store the key a template planted in the profile `home`'s `.env` for `user_name` (as `spawn`
+        and `template apply` do): the server answers 401 to a key the accounts DB does not know, so a
+        profile whose key is not stored is a bot that cannot call a tool. Whether there was a key."""
+        raw = read_env(home / ".env").get("TWILIGHT_API_TOKEN")
+        if not raw:
+            return False
+        self.adopt(user_name, raw)
         return True
 
     def revoke(self, user_name: str) -> int:

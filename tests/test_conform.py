@@ -96,9 +96,9 @@ def test_real_bars_take_the_few_path_and_keep_their_figures() -> None:
 
 
 _BARS = pd.DataFrame(_REAL).assign(currency="CNY")
-_SLIPS = [  # what a missed or doubled conversion, or a broken upstream, does to one real bar
+_SLIPS: list[tuple[str, float]] = [  # what a missed or doubled conversion, or a broken upstream, does to one real bar
     ("vol", 100.0), ("vol", 0.01), ("amount", 1000.0), ("amount", 0.001), ("close", -1.0), ("low", 0.0),
-    ("high", 0.5), ("vol", -1.0), ("open", math.nan), ("amount", math.nan), ("currency", None), ("vol", 0.0),
+    ("high", 0.5), ("vol", -1.0), ("open", math.nan), ("amount", math.nan), ("currency", math.nan), ("vol", 0.0),
 ]  # fmt: skip
 
 
@@ -112,17 +112,12 @@ def test_a_few_bars_are_unit_checked_as_many_are(picks: list[int], slips: list[t
     """`units.row_problem` (one row, value by value) gives `units.row_problems`' reason for every row."""
     from providers import units
 
-    rows = conform_rows(_BARS.iloc[picks].reset_index(drop=True), DATASETS["daily"], "tushare")[0]
+    records = conform_rows(_BARS.iloc[picks].reset_index(drop=True), DATASETS["daily"], "tushare")[0].to_dict("records")
     for i, (column, factor) in enumerate(slips):
-        row = i % len(rows)
-        if column == "currency" or factor is None:
-            rows.loc[row, column] = None
-        elif math.isnan(factor):
-            rows.loc[row, column] = math.nan
-        else:
-            rows.loc[row, column] = rows.loc[row, column] * factor
-    expected = units.row_problems("daily", market, rows).tolist()
-    assert [units.row_problem("daily", market, r) for r in rows.to_dict("records")] == expected
+        record = records[i % len(records)]
+        record[column] = None if column == "currency" else math.nan if math.isnan(factor) else record[column] * factor
+    expected = units.row_problems("daily", market, pd.DataFrame(records)).tolist()
+    assert [units.row_problem("daily", market, r) for r in records] == expected
 
 
 def test_real_factors_are_unit_checked_as_many_are() -> None:
@@ -130,9 +125,9 @@ def test_real_factors_are_unit_checked_as_many_are() -> None:
 
     with (FIXTURES / "adj_factor_600519.SH_20230925-20251023.csv").open(encoding="utf-8") as handle:
         real = pd.DataFrame(list(csv.DictReader(handle))[:20])
-    rows = conform_rows(real, DATASETS["adj_factor"], "tushare")[0]
-    rows.loc[3, "adj_factor"] = math.nan
-    rows.loc[5, "adj_factor"] = -rows.loc[5, "adj_factor"]
-    expected = units.row_problems("adj_factor", "cn", rows).tolist()
-    assert expected.count(None) == len(rows) - 2
-    assert [units.row_problem("adj_factor", "cn", r) for r in rows.to_dict("records")] == expected
+    records = conform_rows(real, DATASETS["adj_factor"], "tushare")[0].to_dict("records")
+    records[3]["adj_factor"] = math.nan
+    records[5]["adj_factor"] = -records[5]["adj_factor"]
+    expected = units.row_problems("adj_factor", "cn", pd.DataFrame(records)).tolist()
+    assert expected.count(None) == len(records) - 2
+    assert [units.row_problem("adj_factor", "cn", r) for r in records] == expected

@@ -15,12 +15,13 @@ from typing import Any
 import pytest
 import yaml
 
-from profiles import templates
+from profiles import cron_jobs, rendering, secret_schema, shipped_plugins
 from profiles.envfile import read_env
 from profiles.registry import Registry
-from profiles.templates import TEMPLATES_DIR, TemplateError, apply, create_from, list_templates, render_text
+from profiles.rendering import TemplateError, render_text
+from profiles.templates import TEMPLATES_DIR, apply, create_from, list_templates
 
-PLUGIN = templates.PLUGINS_DIR / "twilight_verify"
+PLUGIN = shipped_plugins.PLUGINS_DIR / "twilight_verify"
 TOOLS = ("price", "fundamentals", "warehouse_daily", "warehouse_features", "warehouse_fundamentals", "quality_status",
          "quality_logs", "search", "ping", "verify_answer")  # fmt: skip
 SHIPPED = {"template-stock-research-pro": 2, "template-stock-research-lite": 1, "template-crypto": 1}
@@ -108,7 +109,7 @@ def test_apply_twice_makes_two_profiles_without_collision(tmp_path: Path) -> Non
         assert ".env" in (home / ".gitignore").read_text().splitlines()
         assert "!.env.example" in (home / ".gitignore").read_text().splitlines()
         committed = {name: text for name, text in files_of(home).items() if name != ".env"}
-        assert not [v for v in templates.secret_values(home) for text in committed.values() if v in text]
+        assert not [v for v in secret_schema.secret_values(home) for text in committed.values() if v in text]
         envs.append(env)
     assert envs[0]["TWILIGHT_API_TOKEN"] != envs[1]["TWILIGHT_API_TOKEN"]
     assert envs[0]["API_SERVER_KEY"] != envs[1]["API_SERVER_KEY"]
@@ -169,7 +170,7 @@ def test_malformed_placeholder_in_a_template_stops_apply(tmp_path: Path) -> None
 
 def test_extra_values_are_allowed_and_placeholders_filled() -> None:
     assert render_text("url: {{A}}\n", {"A": "x", "UNUSED": "y"}, source="t.yaml") == "url: x\n"
-    assert templates.placeholders("{{A}} {{B_2}} {{ c }} {{A}}") == {"A", "B_2"}
+    assert rendering.placeholders("{{A}} {{B_2}} {{ c }} {{A}}") == {"A", "B_2"}
 
 
 def test_rendered_config_must_parse_and_values_must_be_one_line() -> None:
@@ -196,7 +197,7 @@ def test_pick_takes_the_pool_keys_in_turn(tmp_path: Path) -> None:
 def test_create_from_round_trip_leaves_every_secret_out(tmp_path: Path) -> None:
     alice = apply(TEMPLATES_DIR / "template-stock-research-pro", tmp_path / "profiles" / "alice", VALUES, POOLS).path
     (alice / "SOUL.md").write_text((alice / "SOUL.md").read_text() + "\nAlice prefers banks.\n")
-    secrets = templates.secret_values(alice)
+    secrets = secret_schema.secret_values(alice)
     assert len(secrets) == 3
     made = create_from(alice, "template-alice", tmp_path / "templates")
     assert made == tmp_path / "templates" / "template-alice"
@@ -242,14 +243,14 @@ def test_create_from_skips_settings_and_refuses_a_leaked_secret(tmp_path: Path) 
 
 def test_each_shipped_crontab_validates_against_the_documented_job_fields() -> None:
     for name, count in SHIPPED.items():
-        jobs = templates.load_jobs(TEMPLATES_DIR / name / "crontab.json")
+        jobs = cron_jobs.load_jobs(TEMPLATES_DIR / name / "crontab.json")
         assert len(jobs) == count
         for job in jobs:
-            assert set(job) <= set(templates.JOB_FIELDS)
-            assert all(job[key] for key in templates.REQUIRED_JOB_FIELDS)
-            assert templates.cron_expression_errors(job["schedule"]) == []
+            assert set(job) <= set(cron_jobs.JOB_FIELDS)
+            assert all(job[key] for key in cron_jobs.REQUIRED_JOB_FIELDS)
+            assert cron_jobs.cron_expression_errors(job["schedule"]) == []
             assert job["enabled_toolsets"] == ["twilight"] and job["workdir"] == "{{WORKSPACE}}"
-    pro = templates.load_jobs(TEMPLATES_DIR / "template-stock-research-pro" / "crontab.json")
+    pro = cron_jobs.load_jobs(TEMPLATES_DIR / "template-stock-research-pro" / "crontab.json")
     schedules = [job["schedule"] for job in pro]
     assert schedules == ["30 8 * * 1-5", "30 15 * * 1-5"]
 
@@ -269,15 +270,15 @@ def test_each_shipped_crontab_validates_against_the_documented_job_fields() -> N
 )  # fmt: skip
 def test_invalid_jobs_are_refused(job: dict[str, Any], problem: str) -> None:
     with pytest.raises(TemplateError, match=problem):
-        templates.validate_jobs([job], source="crontab.json")
+        cron_jobs.validate_jobs([job], source="crontab.json")
 
 
 def test_duplicate_job_names_and_non_lists_are_refused() -> None:
     job = {"name": "a", "schedule": "30 8 * * 1-5", "prompt": "p"}
     with pytest.raises(TemplateError, match="name used twice"):
-        templates.validate_jobs([job, job], source="crontab.json")
+        cron_jobs.validate_jobs([job, job], source="crontab.json")
     with pytest.raises(TemplateError, match="must be a JSON list"):
-        templates.validate_jobs({"jobs": [job]}, source="crontab.json")
+        cron_jobs.validate_jobs({"jobs": [job]}, source="crontab.json")
 
 
 def test_shipped_texts_say_what_the_brief_asks() -> None:
@@ -285,7 +286,7 @@ def test_shipped_texts_say_what_the_brief_asks() -> None:
         agents = (TEMPLATES_DIR / name / "AGENTS.md").read_text()
         assert "cite.tool_call_id" in agents and "Never estimate" in agents
         example = read_env(TEMPLATES_DIR / name / ".env.example")
-        assert example == dict.fromkeys(templates.list_templates()[0].secrets, "")
+        assert example == dict.fromkeys(list_templates()[0].secrets, "")
     assert "do not cover crypto prices" in (TEMPLATES_DIR / "template-crypto" / "SOUL.md").read_text()
     assert "citation" in (TEMPLATES_DIR / "template-stock-research-pro" / "SOUL.md").read_text()
 
@@ -347,16 +348,16 @@ def test_a_template_that_leaves_the_plugin_out_is_refused(plugins: str, tmp_path
 
 def test_install_plugins_brings_an_existing_profile_up_to_date(tmp_path: Path) -> None:
     home = apply(TEMPLATES_DIR / "template-crypto", tmp_path / "p", VALUES, POOLS).path
-    assert templates.install_plugins(home) == []  # already this release's
+    assert shipped_plugins.install_plugins(home) == []  # already this release's
     (home / "plugins" / "twilight_verify" / "marking.py").write_text("# an older release\n")
     (home / "plugins" / "twilight_verify" / "client.py").unlink()
-    assert templates.install_plugins(home) == [
+    assert shipped_plugins.install_plugins(home) == [
         "plugins/twilight_verify/client.py",
         "plugins/twilight_verify/marking.py",
     ]
     assert plugin_files_of(home) == plugin_files_of(PLUGIN)
     with pytest.raises(TemplateError, match="not a profile"):
-        templates.install_plugins(tmp_path / "nobody")
+        shipped_plugins.install_plugins(tmp_path / "nobody")
 
 
 def test_the_plugin_is_pushed_with_the_profile_and_its_bytecode_is_not(tmp_path: Path) -> None:
@@ -380,7 +381,7 @@ def test_secret_schema_errors_are_loud(tmp_path: Path) -> None:
                  {"lower": {"type": "string", "generated": True}}, ["X_KEY"]):  # fmt: skip
         path.write_text(json.dumps(body))
         with pytest.raises(TemplateError, match=r"secrets\.schema\.json"):
-            templates.load_schema(path)
+            secret_schema.load_schema(path)
 
 
 @pytest.mark.slow

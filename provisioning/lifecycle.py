@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import secrets
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,12 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from ops.settings import Settings
 from profiles import names
-from profiles.envfile import read_env, write_env
 from provisioning import runners
 from provisioning.accounts import HermesProfile
-from provisioning.runners import ProfileSpec, api_server_env
+from provisioning.config import RunnerConfig
+from provisioning.runners import ProfileSpec
 
 LOG_FILES = ("logs/twilight-runner.log", "logs/gateway.log", "logs/agent.log", "logs/errors.log")
 
@@ -50,9 +48,9 @@ class Health:
 
 
 class Lifecycle:
-    def __init__(self, engine: Engine, settings: Settings, registry_root: Path) -> None:
+    def __init__(self, engine: Engine, runner: RunnerConfig, registry_root: Path) -> None:
         self._engine = engine
-        self._settings = settings
+        self._runner = runner
         self._registry_root = registry_root  # <working copy>/profiles/<name> are the operator's profiles
 
     def locate(self, name: str) -> Path:
@@ -67,14 +65,15 @@ class Lifecycle:
 
     def start(self, name: str) -> dict[str, Any]:
         home = self.locate(name)
-        row = self._ensure_row(name, home)
-        if row.tier != "container":
-            _ensure_api_server(home)  # its /health is how this host knows the profile is up
-        spec = self._spec(name, home)
+        row = self.ensure_row(name, home)
+        if row.tier != "container" and runners.api_port(home) is None:
+            # its /health is how this host knows the profile is up: loopback, a free port, its own key
+            runners.set_api_server(home, runners.ProcessRunner.free_port())
+        spec = ProfileSpec(name, home, runners.api_port(home))
         if row.tier == "container":
-            outcome = runners.DockerRunner(self._settings).start(spec, None)
+            outcome = runners.DockerRunner(self._runner).start(spec, None)
         else:
-            outcome = runners.ProcessRunner(self._settings).start(spec, row.pid)
+            outcome = runners.ProcessRunner(self._runner).start(spec, row.pid)
         self._save(name, state=outcome.state, pid=outcome.pid, reason=outcome.reason, port=spec.api_port)
         return {"profile": name, "state": outcome.state, "pid": outcome.pid, "reason": outcome.reason,
                 "api": f"http://127.0.0.1:{spec.api_port}" if spec.api_port else None}  # fmt: skip
@@ -97,7 +96,7 @@ class Lifecycle:
                 gateway = str(json.loads(state_file.read_text()).get("gateway_state"))
             except (ValueError, AttributeError):
                 gateway = "unreadable"
-        port = _api_port(home)
+        port = runners.api_port(home)
         api = runners.healthy(port) if port else None
         pid = row.pid if row is not None else None
         alive = pid is not None and runners.alive(pid)
@@ -130,12 +129,13 @@ class Lifecycle:
     def migrate(self, name: str) -> dict[str, Any]:
         """prefab -> container: the same directory bind-mounted into a generated compose service."""
         home = self.locate(name)
-        row = self._ensure_row(name, home)
+        row = self.ensure_row(name, home)
         if row.pid is not None and runners.alive(row.pid):
             runners.stop(row.pid)
-        docker = runners.DockerRunner(self._settings)
+        docker = runners.DockerRunner(self._runner)
         compose = docker.compose_file(name)
-        outcome = docker.start(self._spec(name, home), None)  # writes the compose service, then brings it up
+        spec = ProfileSpec(name, home, runners.api_port(home))
+        outcome = docker.start(spec, None)  # writes the compose service, then brings it up
         self._save(name, tier="container", runner="docker", container_id=f"{name}", pid=None,
                    state=outcome.state, reason=outcome.reason)  # fmt: skip
         return {"profile": name, "tier": "container", "compose": str(compose), "state": outcome.state,
@@ -146,7 +146,8 @@ class Lifecycle:
         with Session(self._engine, expire_on_commit=False) as session:
             return session.scalar(select(HermesProfile).where(HermesProfile.name == name))
 
-    def _ensure_row(self, name: str, home: Path) -> HermesProfile:
+    def ensure_row(self, name: str, home: Path) -> HermesProfile:
+        """The profile's row on this host; one for a `prefab` process profile when it has none."""
         names.check(name)
         with Session(self._engine, expire_on_commit=False) as session, session.begin():
             row = session.scalar(select(HermesProfile).where(HermesProfile.name == name))
@@ -161,25 +162,3 @@ class Lifecycle:
             if row is not None:
                 for key, value in values.items():
                     setattr(row, key, value)
-
-    def _spec(self, name: str, home: Path) -> ProfileSpec:
-        return ProfileSpec(name, home, self._settings.mcp_url, self._settings.llm_gateway_url, self._settings.llm_model,
-                           _api_port(home))  # fmt: skip
-
-
-def _ensure_api_server(home: Path) -> None:
-    """Turn on the profile's API server (loopback, a free port, its own key) unless it is set up."""
-    env = read_env(home / ".env")
-    if env.get("API_SERVER_ENABLED", "").lower() == "true" and env.get("API_SERVER_PORT", "").isdigit():
-        return
-    port = runners.ProcessRunner.free_port()
-    env.update(api_server_env(ProfileSpec(home.name, home, "", "", "", port), env.get("API_SERVER_KEY") or
-                              secrets.token_urlsafe(24)))  # fmt: skip
-    write_env(home / ".env", env)
-
-
-def _api_port(home: Path) -> int | None:
-    env = read_env(home / ".env")
-    if env.get("API_SERVER_ENABLED", "").lower() != "true" or not env.get("API_SERVER_PORT", "").isdigit():
-        return None
-    return int(env["API_SERVER_PORT"])
