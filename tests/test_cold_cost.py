@@ -58,3 +58,22 @@ async def test_a_questions_curated_rows_are_derived_in_a_batch_before_anyone_rea
     assert row["close"] == 11.21 and row["adj_factor"] == 134.5794
     assert rt.store.query("SELECT count(*) FROM curation_pending")[0][0] == 0  # the read derived all three
     assert rt.store.query("SELECT count(DISTINCT ts_code) FROM cur_daily")[0][0] == 3
+
+
+async def test_a_cold_answer_lands_before_anyone_reads_its_code(
+    make_runtime: RuntimeFactory, upstream: FakeTushare, clock: SettableClock
+) -> None:
+    """A cold price answers from what upstream said and lands after: whoever reads the code next,
+    at once, by a tool or by a plain statement, sees the rows it quoted, and nothing is asked twice."""
+    clock.set(2026, 12, 1)
+    rt = make_runtime()
+    body = (await call(rt, "price", code="000001")).structured_content
+    assert body is not None and body["close_raw"] == 11.21 and body["adj_factor"] == 134.5794
+    daily = (await call(rt, "warehouse_daily", code="000001", start="2026-04-15")).structured_content
+    assert daily is not None and len(daily["rows"]) == 1
+    assert rt.store.query("SELECT close FROM norm_daily WHERE ts_code = '000001.SZ'") == [(11.21,)]
+    again = (await call(rt, "price", code="000001")).structured_content
+    assert again is not None and {k: again[k] for k in ("close_raw", "close_qfq", "adj_factor")} == {
+        k: body[k] for k in ("close_raw", "close_qfq", "adj_factor")
+    }
+    assert upstream.calls["daily"] == 1 and upstream.calls["adj_factor"] == 1

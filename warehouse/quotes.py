@@ -219,7 +219,7 @@ class QuoteService(DatasetReader):
                                          request_id)  # fmt: skip
             landings = [landed]
             bar_rows: list[dict[Hashable, Any]] = bars.rows.to_dict("records")
-            if not bar_rows or self._store.query(_ANY_FACTOR_SQL, (code,)):
+            if not bar_rows or self._store.read(("norm_adj_factor",), _ANY_FACTOR_SQL, (code,), scope=code):
                 return None, self._store.write_behind(landings)
             bar = max(bar_rows, key=lambda r: r["trade_date"])
             day = bar["trade_date"]

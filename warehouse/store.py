@@ -124,6 +124,12 @@ class Warehouse:
         return cur
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Any statement, once every pending load has landed (it may read anything)."""
+        if self.pending:
+            self.pending.drain()
+        return self._query(sql, params)
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self.cursor().execute(sql, list(params)).fetchall()
 
     def read(
@@ -143,7 +149,7 @@ class Warehouse:
         if rows is not None:
             return rows
         before = [self._generation[t] for t in tables]
-        rows = self.query(sql, params)
+        rows = self._query(sql, params)
         with self._memo_lock:
             if [self._generation[t] for t in tables] == before:  # no write landed meanwhile
                 if self._memo_rows + _weight(rows) > _MEMO_ROWS:
@@ -359,7 +365,7 @@ class Warehouse:
     def _spans(self, dataset: str, scope: str) -> list[Span]:
         return [
             (start, end, fetched)
-            for start, end, fetched in self.query(
+            for start, end, fetched in self._query(
                 "SELECT start_date, end_date, fetched_at FROM fetch_log WHERE dataset = ? AND scope = ?",
                 (dataset, scope),
             )
