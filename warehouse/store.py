@@ -24,7 +24,7 @@ import duckdb
 
 from providers.contract import RawPayload
 from warehouse.coverage import CoverageIndex, Span
-from warehouse.schema import BY_NAME, DERIVED, LAYERS, MIGRATIONS, SETUP, TABLES
+from warehouse.schema import BY_NAME, DERIVED, LAYERS, MIGRATIONS, SETUP, TABLES, added_columns
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -95,7 +95,8 @@ class Warehouse:
             self._con.execute(stmt)
         for table in TABLES:
             self._con.execute(table.ddl)
-        for stmt in MIGRATIONS:
+        present = self._con.execute("SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'main'")
+        for stmt in (*added_columns(set(present.fetchall())), *MIGRATIONS):
             self._con.execute(stmt)
 
     def close(self) -> None:
