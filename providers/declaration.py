@@ -60,6 +60,7 @@ class Dataset:
     ann_date: str | None = None
     rule: Rule = "merge"  # "replace": a whole-market load replaces every row of its source
     markets: frozenset[str] = frozenset({"cn"})
+    title: str = ""  # what answers and errors call it ("financial indicators"); default: the name
     columns: tuple[str, ...] = field(init=False)  # the column names, in the declared order
     dates: tuple[str, ...] = field(init=False)  # columns typed as dates
     numbers: tuple[str, ...] = field(init=False)  # columns typed as float64 (NaN for missing)
@@ -73,6 +74,7 @@ class Dataset:
         if any(c.kind == "number" and c.unit is None for c in self.fields):
             raise ValueError(f"dataset {self.name} has a number without a unit")
         object.__setattr__(self, "columns", names)
+        object.__setattr__(self, "title", self.title or self.name)
         object.__setattr__(self, "dates", tuple(c.name for c in self.fields if c.kind == "date"))
         object.__setattr__(self, "numbers", tuple(c.name for c in self.fields if c.kind == "number"))
         units = {c.name: c.unit for c in self.fields if c.kind == "number" and c.claim and c.unit}

@@ -125,10 +125,10 @@ DATASETS: dict[str, Dataset] = {
         Dataset("trade_cal", (text("exchange"), day("cal_date"), Column("is_open", "flag"), day("pretrade_date")),
                 ("exchange", "cal_date"), "cal_date"),
         Dataset("daily_basic", (_CODE, _TRADE_DATE, number("close", _PRICE, claim=False), *_VALUATION), _DAY,
-                "trade_date"),
+                "trade_date", title="valuation"),
         # Restatements are kept (ann_date in the key): a day before one still gets the figures public then.
         Dataset("fina_indicator", (_CODE, day("ann_date"), day("end_date"), *_INDICATORS),
-                ("ts_code", "end_date", "ann_date"), "end_date", ann_date="ann_date"),
+                ("ts_code", "end_date", "ann_date"), "end_date", ann_date="ann_date", title="financial indicators"),
         Dataset("spot", (_CODE, text("name"), *_SPOT), ("ts_code",), rule="replace"),
         Dataset("stock_basic", (_CODE, text("name"), text("area"), text("industry"), text("market"), day("list_date")),
                 ("ts_code",), "list_date", rule="replace"),
