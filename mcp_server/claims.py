@@ -10,6 +10,7 @@ No `from __future__ import annotations` here: a factory's tool signature names v
 factory's own call (the statements it serves), which only annotations evaluated at definition see.
 """
 
+import inspect
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -22,6 +23,7 @@ from citation.models import Cite, Claim, FundamentalsAnswer
 from mcp_server.answering import READ_ONLY, a_share, answer, day_of, make_cite, number
 from mcp_server.runtime import Runtime
 from providers.declaration import Dataset
+from providers.models import DATASETS
 from providers.symbols import InvalidArgument, quoted
 from warehouse.pointintime import Row
 from warehouse.reports import Dated, Part, period_kind, report_period
@@ -115,12 +117,23 @@ def claims_tool(rt: Runtime, tool: ClaimsTool) -> Tool:
         return await answer(rt, tool.name, body, code=code, statement=statement, period=period, as_of=as_of)
 
     run.__name__ = run.__qualname__ = tool.name
-    run.__doc__ = tool.description
+    run.__doc__ = inspect.cleandoc(tool.description)
     return run
 
 
 # The claims tools, one entry each (a dataset family gains a statement by gaining an entry here).
-TOOLS: tuple[ClaimsTool, ...] = ()
+TOOLS: tuple[ClaimsTool, ...] = (
+    ClaimsTool(
+        "financials",
+        """Financial statements of one A-share, point in time, as cited claims {metric, value, unit,
+        period, period_kind, ann_date, cite}. statement=income (利润表): revenue (营业收入),
+        operate_profit (营业利润), n_income_attr_p (归母净利润), all in yuan (CNY), and basic_eps
+        (基本每股收益, CNY per share). The period's kind says what it covers: Q1, H1, Q3 (nine months,
+        cumulative) or annual. Only reports announced (ann_date) by `as_of` are used.""",
+        {"income": DATASETS["income"]},
+        later=("balancesheet", "cashflow"),
+    ),
+)
 
 
 def register(server: object, rt: Runtime) -> None:

@@ -129,6 +129,11 @@ DATASETS: dict[str, Dataset] = {
         # Restatements are kept (ann_date in the key): a day before one still gets the figures public then.
         Dataset("fina_indicator", (_CODE, day("ann_date"), day("end_date"), *_INDICATORS),
                 ("ts_code", "end_date", "ann_date"), "end_date", ann_date="ann_date", title="financial indicators"),
+        # 利润表, consolidated and cumulative from January; restatements kept, as for fina_indicator.
+        Dataset("income", (_CODE, day("ann_date"), day("end_date"), number("revenue", "CNY"),
+                           number("operate_profit", "CNY"), number("n_income_attr_p", "CNY"),
+                           number("basic_eps", "CNY_per_share")),
+                ("ts_code", "end_date", "ann_date"), "end_date", ann_date="ann_date", title="income statements"),
         Dataset("spot", (_CODE, text("name"), *_SPOT), ("ts_code",), rule="replace"),
         Dataset("stock_basic", (_CODE, text("name"), text("area"), text("industry"), text("market"), day("list_date")),
                 ("ts_code",), "list_date", rule="replace"),
