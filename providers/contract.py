@@ -29,8 +29,11 @@ that fail (with the reason) beside the good ones instead of raising.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from providers.declaration import Dataset
@@ -91,6 +94,16 @@ class DatasetModule(Protocol):
     translate_query: Callable[[Query], dict[str, Any]]
     fetch: Callable[[Any, dict[str, Any]], Payload]
     translate_result: Callable[[Payload, Query], pd.DataFrame]
+
+
+def dataset_modules(package: str, path: Iterable[str]) -> tuple[ModuleType, ...]:
+    """Every module of a provider package but its client: a dataset module is registered by being there,
+    so that a new dataset is its module and its declaration, with no list to keep in step."""
+    return tuple(
+        importlib.import_module(f"{package}.{found.name}")
+        for found in pkgutil.iter_modules(list(path))
+        if found.name != "client"
+    )
 
 
 def _dates(series: pd.Series) -> pd.Series:

@@ -6,6 +6,6 @@ import os
 # tqdm reads its TQDM_* defaults when it is imported, so this must come before akshare is.
 os.environ.setdefault("TQDM_DISABLE", "1")
 
-from providers.akshare import adj_factor, daily, fina_indicator, macro, spot
+from providers.contract import dataset_modules
 
-MODULES = (daily, adj_factor, fina_indicator, spot, macro)
+MODULES = dataset_modules(__name__, __path__)
