@@ -91,3 +91,14 @@ async def test_the_answer_is_small_and_its_revenue_verifies_in_yi_yuan(
     reply = f"600502 2025年一季度营业收入145.42亿元 [{tc}]"
     verdict = (await call(rt, "verify_answer", text=reply)).structured_content
     assert verdict is not None and verdict["claims"][0]["status"] == "verified", verdict
+
+
+async def test_without_a_token_or_the_points_the_error_says_what_the_server_lacks(
+    make_runtime: RuntimeFactory, upstream: FakeTushare
+) -> None:
+    """Only tushare serves income: no fallback answers, and the remedy is the operator's."""
+    missing = error_of(await call(make_runtime(token=None), "financials", code="600502", statement="income"))
+    assert missing["category"] == "AUTH" and "TUSHARE_TOKEN" in missing["message"]
+    upstream.mode = "no_permission"
+    refused = error_of(await call(make_runtime(), "financials", code="600502", statement="income"))
+    assert refused["category"] == "AUTH" and "points" in refused["remedy"]
