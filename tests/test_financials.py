@@ -79,7 +79,7 @@ async def test_a_period_must_be_a_quarter_end(make_runtime: RuntimeFactory, upst
     assert sum(upstream.calls.values()) == 0
 
 
-async def test_the_answer_is_small_and_its_revenue_verifies_in_yi_yuan(
+async def test_the_answer_is_small_and_its_figures_verify_under_their_own_words(
     make_runtime: RuntimeFactory, clock: SettableClock
 ) -> None:
     clock.set(2025, 10, 23)
@@ -88,9 +88,18 @@ async def test_the_answer_is_small_and_its_revenue_verifies_in_yi_yuan(
     assert body is not None
     assert len(json.dumps(body, ensure_ascii=False)) < 8_000  # far below an agent's ~8,000-token budget
     tc = body["cite"]["tool_call_id"]
-    reply = f"600502 2025年一季度营业收入145.42亿元 [{tc}]"
-    verdict = (await call(rt, "verify_answer", text=reply)).structured_content
-    assert verdict is not None and verdict["claims"][0]["status"] == "verified", verdict
+    replies = {
+        f"2025年一季度营业收入145.42亿元 [{tc}]": ("verified", "revenue"),
+        f"营业利润4.89亿元 [{tc}]": ("verified", "operate_profit"),
+        f"归母净利润3.11亿元 [{tc}]": ("verified", "n_income_attr_p"),
+        f"基本每股收益0.18元 [{tc}]": ("verified", "basic_eps"),
+        f"revenue of 14.54 billion yuan [{tc}]": ("verified", "revenue"),
+        f"归母净利润145.42亿元 [{tc}]": ("mismatch", None),  # revenue's figure under net profit's name
+    }
+    for reply, (status, matched) in replies.items():
+        verdict = (await call(rt, "verify_answer", text=reply)).structured_content
+        assert verdict is not None
+        assert (verdict["claims"][0]["status"], verdict["claims"][0]["matched"]) == (status, matched), reply
 
 
 async def test_without_a_token_or_the_points_the_error_says_what_the_server_lacks(
