@@ -86,3 +86,27 @@ def test_the_point_in_time_read_of_a_named_period_announced_later_is_empty(tmp_p
     assert latest(store, SPEC, "600519.SH", D(2025, 8, 12), D(2025, 6, 30)) == []
     assert latest(store, SPEC, "600519.SH", D(2025, 8, 13), D(2025, 6, 30))[0].row["eps"] == 36.18
     store.close()
+
+
+def test_a_file_from_before_currency_gains_it_and_its_a_shares_are_cny(tmp_path: Path) -> None:
+    """The derived ALTER runs before the hand-written migrations that fill the new column."""
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    prices = ", ".join(f"{c} DOUBLE" for c in ("open", "high", "low", "close", "pre_close", "vol", "amount"))
+    con.execute(
+        f"CREATE TABLE norm_daily (ts_code VARCHAR, trade_date DATE, {prices}, source VARCHAR, fetched_at TIMESTAMP)"
+    )
+    con.execute("INSERT INTO norm_daily VALUES ('600519.SH', '2024-06-20', 1, 2, 1, 2, 1, 10, 15, 'tushare', now())")
+    con.close()
+    store = Warehouse(path)
+    assert store.query("SELECT currency FROM norm_daily") == [("CNY",)]
+    store.close()
+
+
+def test_every_dataset_module_serves_a_declared_dataset_in_its_markets() -> None:
+    from providers import akshare, pytdx, tushare, yahoo
+
+    for package in (akshare, pytdx, tushare, yahoo):
+        for module in package.MODULES:
+            assert module.DATASET in DATASETS, module.__name__
+            assert DATASETS[module.DATASET].markets >= module.MARKETS, module.__name__

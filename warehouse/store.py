@@ -230,13 +230,15 @@ class Warehouse:
         incoming = rows.assign(source=source, fetched_at=fetched)
         order = [k for k in spec.key if k != "source"]
         incoming = incoming.sort_values(order, kind="stable")
+        merged = () if spec.rule == "append" else spec.key  # an "append" dataset keeps every row it was sent
         if len(incoming) <= _SMALL_LOAD:
-            Warehouse._merge_values(cur, table, spec.key, incoming)
+            Warehouse._merge_values(cur, table, merged, incoming)
             return
         cur.register("incoming", incoming)
         try:
-            match = " AND ".join(f"{table}.{k} = incoming.{k}" for k in spec.key)
-            cur.execute(f"DELETE FROM {table} USING incoming WHERE {match}")
+            if merged:
+                match = " AND ".join(f"{table}.{k} = incoming.{k}" for k in merged)
+                cur.execute(f"DELETE FROM {table} USING incoming WHERE {match}")
             columns = ", ".join(incoming.columns)
             cur.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming")
         finally:
@@ -244,7 +246,8 @@ class Warehouse:
 
     @staticmethod
     def _merge_values(cur: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...], incoming: pd.DataFrame) -> None:
-        """`_merge` of a few rows as bound values: registering a frame costs DuckDB more than the rows do."""
+        """`_merge` of a few rows as bound values: registering a frame costs DuckDB more than the rows do.
+        Rows of the same `key` are replaced; with no key, nothing is."""
         import pandas as pd
 
         def plain(value: Any) -> Any:  # as the frame scan reads a cell: NaN, NaT and NA are NULL
@@ -254,9 +257,10 @@ class Warehouse:
 
         columns = list(incoming.columns)
         rows = [[plain(v) for v in row] for row in incoming.itertuples(index=False, name=None)]
-        at = [columns.index(k) for k in key]
-        match = " OR ".join("(" + " AND ".join(f"{k} = ?" for k in key) + ")" for _ in rows)
-        cur.execute(f"DELETE FROM {table} WHERE {match}", [row[i] for row in rows for i in at])
+        if key:
+            at = [columns.index(k) for k in key]
+            match = " OR ".join("(" + " AND ".join(f"{k} = ?" for k in key) + ")" for _ in rows)
+            cur.execute(f"DELETE FROM {table} WHERE {match}", [row[i] for row in rows for i in at])
         marks = ", ".join("(" + ", ".join("?" for _ in columns) + ")" for _ in rows)
         cur.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES {marks}", [v for row in rows for v in row])
 
