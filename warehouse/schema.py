@@ -159,7 +159,6 @@ SETUP = ("CREATE SEQUENCE IF NOT EXISTS raw_payload_ids",)
 # Changes to tables that earlier versions created, applied on open (DuckDB has no migrations), after
 # `added_columns` has brought every declared column into the normalized tables.
 MIGRATIONS = (
-    "ALTER TABLE norm_daily ADD COLUMN IF NOT EXISTS currency VARCHAR",
     "UPDATE norm_daily SET currency = 'CNY' WHERE currency IS NULL AND regexp_matches(ts_code, '[.](SH|SZ|BJ)$')",
     "ALTER TABLE quality_log ADD COLUMN IF NOT EXISTS message VARCHAR",
 )
