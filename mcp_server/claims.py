@@ -109,7 +109,7 @@ def claims_tool(rt: Runtime, tool: ClaimsTool) -> Tool:
             known_on = day_of(as_of, "as_of", today)
             end = report_period(day_of(period, "period", today))
             found = await rt.fundamentals.report(
-                spec, symbol.code, end, known_on, attempts, tool_call_id, date_argument="as_of"
+                spec, symbol.code, end, known_on, attempts, tool_call_id, date_argument="as_of", warn_overdue=True
             )
             claims, cite = cited(tool_call_id, attempts, [Part(spec, found, len(attempts.log))], found.warnings)
             return FundamentalsAnswer(ts_code=symbol.code, claims=claims, cite=cite)

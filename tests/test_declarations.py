@@ -110,3 +110,14 @@ def test_every_dataset_module_serves_a_declared_dataset_in_its_markets() -> None
         for module in package.MODULES:
             assert module.DATASET in DATASETS, module.__name__
             assert DATASETS[module.DATASET].markets >= module.MARKETS, module.__name__
+
+
+@pytest.mark.parametrize(
+    ("on", "due"),
+    [(D(2025, 4, 29), D(2024, 9, 30)), (D(2025, 4, 30), D(2025, 3, 31)), (D(2025, 8, 31), D(2025, 6, 30)),
+     (D(2025, 10, 23), D(2025, 6, 30)), (D(2025, 11, 1), D(2025, 9, 30)), (D(2026, 1, 15), D(2025, 9, 30))],
+)  # fmt: skip
+def test_the_newest_report_due_follows_the_disclosure_deadlines(on: dt.date, due: dt.date) -> None:
+    from warehouse.reports import newest_due
+
+    assert newest_due(on) == due

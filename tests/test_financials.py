@@ -43,6 +43,8 @@ async def test_income_claims_with_units_period_kind_and_announcement(
         assert (claim["period"], claim["period_kind"], claim["ann_date"]) == ("2025-03-31", "Q1", "2025-04-26")
         assert claim["period_or_date"] == "2025-03-31" and claim["cite"]["source"] == "tushare"
     assert body is not None and body["ts_code"] == "600502.SH"
+    # the stand-in has no H1 statement, which was due by 2025-08-31: the answer says its report is old
+    assert any("2025-06-30 (H1)" in w and "2025-08-31" in w for w in body["cite"]["warnings"]), body["cite"]
     assert body["cite"]["receipt"]["alg"] == "Ed25519" and body["cite"]["tool_call_id"].startswith("tc_")
     assert upstream.calls["income"] == 1
     again = await call(rt, "financials", code="600502.SH", statement="income", period="20250331")
@@ -59,8 +61,11 @@ async def test_a_report_is_not_used_before_its_announcement(make_runtime: Runtim
     assert "2025-04-26" in named["message"] and "2025-04-25" in named["message"] and "as_of" in named["remedy"]
     newest = error_of(await call(rt, "financials", code="600502", statement="income", as_of="20250425"))
     assert newest["category"] == "PARAMETER" and "announced between" in newest["message"]
-    on_the_day = await call(rt, "financials", code="600502", statement="income", as_of="2025-04-26")
-    assert claims_of(on_the_day.structured_content)["n_income_attr_p"]["ann_date"] == "2025-04-26"
+    on_the_day = (
+        await call(rt, "financials", code="600502", statement="income", as_of="2025-04-26")
+    ).structured_content
+    assert claims_of(on_the_day)["n_income_attr_p"]["ann_date"] == "2025-04-26"
+    assert on_the_day is not None and on_the_day["cite"]["warnings"] == []  # the newest report due then
 
 
 @pytest.mark.parametrize("statement", ["balancesheet", "cashflow", "profit"])

@@ -51,6 +51,33 @@ def period_kind(end_date: dt.date) -> str:
     return _PERIOD_KINDS[end_date.month]
 
 
+def _due(end: dt.date) -> dt.date:
+    """When a report of the period must be out (CSRC): the annual by April 30, H1 by August 31, Q1 and
+    Q3 within a month of the quarter."""
+    if end.month == 12:
+        return dt.date(end.year + 1, 4, 30)
+    return {3: dt.date(end.year, 4, 30), 6: dt.date(end.year, 8, 31), 9: dt.date(end.year, 10, 31)}[end.month]
+
+
+def newest_due(on: dt.date) -> dt.date:
+    """The newest period whose report was due on or before `on`."""
+    ends = [dt.date(year, month, day) for year in (on.year - 2, on.year - 1, on.year) for month, day in _QUARTER_ENDS]
+    return max(end for end in ends if _due(end) <= on)
+
+
+def overdue(spec: Dataset, end: dt.date, on: dt.date) -> str | None:
+    """A warning when a newer report than `end` was due by `on`: the newest known is then old."""
+    due_end = newest_due(on)
+    if end >= due_end:
+        return None
+    late = (on - _due(due_end)).days
+    return (
+        f"the newest {spec.title} announced by {on} are of {end} ({period_kind(end)}); the {due_end}"
+        f" ({period_kind(due_end)}) report was due by {_due(due_end)}, {late} days earlier: the source is"
+        " behind, or the company has not reported"
+    )
+
+
 def report_period(end: dt.date | None) -> dt.date | None:
     """A `period` argument, checked before anything is asked upstream: reports end on quarter ends."""
     if end is not None and (end.month, end.day) not in _QUARTER_ENDS:
@@ -72,11 +99,12 @@ class ReportReader(DatasetReader):
 
     async def report(
         self, spec: Dataset, code: str, period: dt.date | None, as_of: dt.date | None, attempts: Attempts,
-        request_id: str | None, *, date_argument: str = "trade_date",
+        request_id: str | None, *, date_argument: str = "trade_date", warn_overdue: bool = False,
     ) -> Dated[Row]:  # fmt: skip
         """The report of `period` (a quarter end), or the newest period, as known on `as_of` (default
         today): only reports announced on or before it count. `date_argument` is what the caller's
-        tool calls `as_of`, for the remedy."""
+        tool calls `as_of`, for the remedy; `warn_overdue` says when the newest period found is older
+        than the newest one due by then."""
         today = self._clock.today()
         known_on = as_of or today
         start = period or (known_on - _REPORT_WINDOW)
@@ -86,7 +114,8 @@ class ReportReader(DatasetReader):
         )  # fmt: skip
         found = self._preferred(spec.name, latest(self._store, spec, code, known_on, period))
         if found is not None:
-            return Dated(found.row, found.fetched_at, found.source)
+            late = overdue(spec, found.row[str(spec.date)], known_on) if warn_overdue and period is None else None
+            return Dated(found.row, found.fetched_at, found.source, (late,) if late else ())
         if period is None:
             raise InvalidArgument(
                 "code",
