@@ -111,7 +111,8 @@ _METRICS: list[tuple[re.Pattern[str], Callable[[str, int | None], frozenset[str]
     (re.compile(r"流通股本|流通股份?|float(?:ing)? shares|free float|float_share", re.I), _fixed("float_share"), None),
     (re.compile(r"总股本|股本|总股数|(?:shares|share count) outstanding|outstanding shares|total shares|total_share",
                 re.I), _fixed("total_share"), None),
-    (re.compile(rf"每股收益|每股盈利|{_L}eps{_R}|earnings per share", re.I), _fixed("eps"), None),
+    (re.compile(rf"基本每股收益|{_L}basic[ _]eps{_R}|basic earnings per share", re.I), _fixed("basic_eps", "eps"), None),
+    (re.compile(rf"每股收益|每股盈利|{_L}eps{_R}|earnings per share", re.I), _fixed("eps", "basic_eps"), None),
     (re.compile(rf"每股净资产|{_L}bps{_R}|book value per share", re.I), _fixed("bps"), None),
     (re.compile(rf"净资产收益率|{_L}roe{_R}|return on equity", re.I), _fixed("roe"), None),
     (re.compile(rf"总资产收益率|资产收益率|总资产报酬率|{_L}roa{_R}|return on assets", re.I), _fixed("roa"), None),
@@ -128,6 +129,11 @@ _METRICS: list[tuple[re.Pattern[str], Callable[[str, int | None], frozenset[str]
      _fixed("netprofit_yoy"), None),
     (re.compile(rf"同比(?:{_GROWTH})?|{_L}yoy{_R}|y/y|year[- ]over[- ]year", re.I), _fixed("or_yoy", "netprofit_yoy"),
      None),
+    # Income statement levels (after their growth words: "净利润同比增长" is a growth rate, not a level).
+    (re.compile(r"营业利润|operating profit|operate_profit", re.I), _fixed("operate_profit"), None),
+    (re.compile(r"归属于(?:上市公司|母公司)?(?:股东|所有者)的净利润|归母净利润|净利润|净利|net profit|net income|"
+                r"n_income_attr_p", re.I), _fixed("n_income_attr_p"), None),
+    (re.compile(rf"营业收入|营收|收入|{_L}revenues?{_R}|{_L}sales{_R}", re.I), _fixed("revenue"), None),
     (re.compile(rf"{_L}(?:s?ma|ema)[ _]?(?P<n>\d+)|{_N}\s*日\s*(?:均线|均价|移动平均线?)|(?P<n2>\d+)[- ]day "
                 r"(?:moving average|s?ma)|均线|moving average", re.I), _windowed("ma_", "", (5, 10, 20, 60)), None),
     (re.compile(rf"{_N}\s*(?:个)?(?:交易)?日\s*(?:的)?\s*(?:累计)?\s*(?:涨跌幅|涨幅|跌幅|动量|收益率?|回报|表现|上涨|下跌|涨|跌)|(?P<n2>\d+)[- ]day "

@@ -13,13 +13,10 @@ from pydantic import BaseModel, Field, StrictInt
 
 from citation import SERVED_BY
 from citation.attempts import Attempts
-from citation.models import Claim, FundamentalsAnswer, Pong, PriceEnvelope, Units
-from mcp_server.answering import READ_ONLY, a_share, answer, day_of, iso, make_cite, number, symbol_of
+from citation.models import FundamentalsAnswer, Pong, PriceEnvelope, Units
+from mcp_server.answering import READ_ONLY, a_share, answer, day_of, iso, make_cite, symbol_of
+from mcp_server.claims import cited
 from mcp_server.context import ToolContext
-from providers.errors import ProviderError
-from providers.models import INDICATOR_UNITS, VALUATION_UNITS
-from providers.symbols import InvalidArgument
-from warehouse.fundamentals import period_kind
 from warehouse.quotes import Quote
 
 
@@ -114,50 +111,8 @@ def register(server: MCPServer, rt: ToolContext) -> None:
             today = rt.clock.today()
             day = day_of(trade_date, "trade_date", today)
             end = day_of(period, "period", today)
-            if end is not None and (end.month, end.day) not in ((3, 31), (6, 30), (9, 30), (12, 31)):
-                raise InvalidArgument(
-                    "period", f"period {end} is not a quarter end", "use 0331, 0630, 0930 or 1231 of a year"
-                )
-            warnings: list[str] = []
-            claims: list[Claim] = []
-            newest: list[dt.datetime] = []
-            failures: list[Exception] = []
-            try:
-                valuation = await rt.fundamentals.valuation(symbol.code, day, attempts, tool_call_id)
-            except (ProviderError, InvalidArgument) as exc:  # the reports may still answer
-                failures.append(exc)
-                warnings.append(f"valuation unavailable ({type(exc).__name__}: {exc})")
-            else:
-                warnings.extend(valuation.warnings)
-                newest.append(valuation.fetched_at)
-                cite = make_cite(tool_call_id, valuation.fetched_at, attempts, source=valuation.source)
-                when = valuation.value.trade_date.isoformat()
-                claims += [Claim(metric=m, value=number(getattr(valuation.value, m)), unit=u, period_or_date=when,
-                                 cite=cite) for m, u in VALUATION_UNITS.items()]  # fmt: skip
-            try:
-                reports = await rt.fundamentals.indicators(symbol.code, end, day, attempts, tool_call_id)
-            except InvalidArgument as exc:
-                if exc.argument == "period":  # the period asked for was not published (by then)
-                    raise
-                failures.append(exc)
-                warnings.append(f"financial indicators unavailable ({exc})")
-            except ProviderError as exc:
-                failures.append(exc)
-                warnings.append(f"financial indicators unavailable ({type(exc).__name__}: {exc})")
-            else:
-                newest.append(reports.fetched_at)
-                cite = make_cite(tool_call_id, reports.fetched_at, attempts, source=reports.source)
-                report = reports.value
-                period_end, announced = report.end_date.isoformat(), report.ann_date
-                claims += [
-                    Claim(metric=m, value=number(getattr(report, m)), unit=u, period_or_date=period_end,
-                          period=period_end, period_kind=period_kind(report.end_date),  # type: ignore[arg-type]
-                          ann_date=announced.isoformat() if announced else None, cite=cite)
-                    for m, u in INDICATOR_UNITS.items()
-                ]  # fmt: skip
-            if not claims:
-                raise next((f for f in failures if isinstance(f, ProviderError)), failures[0])
-            cite = make_cite(tool_call_id, max(newest), attempts, warnings=warnings)
+            found = await rt.fundamentals.answer(symbol.code, end, day, attempts, tool_call_id)
+            claims, cite = cited(tool_call_id, attempts, found.parts, found.warnings)
             return FundamentalsAnswer(ts_code=symbol.code, claims=claims, cite=cite)
 
         return await answer(rt, "fundamentals", body, code=code, period=period, trade_date=trade_date)

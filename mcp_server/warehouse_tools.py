@@ -16,7 +16,6 @@ from pydantic import BaseModel, Field, StrictInt
 
 from citation.attempts import Attempts
 from citation.models import (
-    Claim,
     FeaturesAnswer,
     QualityLogsAnswer,
     QualityStatusAnswer,
@@ -25,12 +24,13 @@ from citation.models import (
     Units,
     WarehouseFundamentalsAnswer,
 )
-from mcp_server.answering import READ_ONLY, a_share, answer, day_of, iso, make_cite, number, symbol_of
+from mcp_server.answering import READ_ONLY, a_share, answer, day_of, iso, make_cite, symbol_of
+from mcp_server.claims import claims_of
 from mcp_server.context import ToolContext
-from providers.models import INDICATOR_UNITS
+from providers.models import DATASETS
 from providers.symbols import InvalidArgument, quoted
-from warehouse.fundamentals import period_kind
 from warehouse.quality import SEVERITIES
+from warehouse.reports import Dated
 from warehouse.store import utc_aware
 
 DEFINITIONS = {
@@ -44,6 +44,7 @@ DEFINITIONS = {
     "pe_band_days": "how many days with a pe_ttm the bands were computed from",
 }
 LOG_LIMIT = 500
+INDICATORS = DATASETS["fina_indicator"]
 
 
 def _today(rt: ToolContext) -> dt.date:
@@ -121,20 +122,14 @@ def register(server: MCPServer, rt: ToolContext) -> None:
         async def body(tool_call_id: str, attempts: Attempts) -> BaseModel:
             symbol = a_share(code)
             end = day_of(period, "period", _today(rt))
-            rows = await rt.run_read(views.reports, symbol.code, end)
+            newest = (await rt.run_read(views.reports, symbol.code, end))[0]
             attempts.add("warehouse", "fina_indicator", "hit")
-            _, announced, end_date, *values, source, fetched = rows[0]
-            when = utc_aware(fetched)
+            when, source = newest.fetched_at, newest.source
             cite = make_cite(tool_call_id, when, attempts, layer="normalized", upstream_sources=[source],
                          ingested_at=iso(when), source=source)  # fmt: skip
-            claims = [
-                Claim(metric=m, value=number(v), unit=u, period_or_date=end_date.isoformat(),
-                      period=end_date.isoformat(), period_kind=period_kind(end_date),  # type: ignore[arg-type]
-                      ann_date=announced.isoformat() if announced else None, cite=cite)
-                for (m, u), v in zip(INDICATOR_UNITS.items(), values, strict=True)
-            ]  # fmt: skip
-            return WarehouseFundamentalsAnswer(ts_code=symbol.code, period=end_date.isoformat(), claims=claims,
-                                               cite=cite)  # fmt: skip
+            claims = claims_of(INDICATORS, Dated(newest.row, when, source), cite)
+            return WarehouseFundamentalsAnswer(ts_code=symbol.code, period=newest.row["end_date"].isoformat(),
+                                               claims=claims, cite=cite)  # fmt: skip
 
         return await answer(rt, "warehouse_fundamentals", body, code=code, period=period)
 

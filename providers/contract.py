@@ -19,7 +19,8 @@ and may declare
 
 The provider (`providers.provider`) runs the three steps under its guard, then `conform`s
 the frame to the dataset's types and `providers.units` checks the units, so a module never
-repeats either. A new dataset touches its module, its spec in `providers.models` and its table.
+repeats either. A new dataset touches its module and its declaration in `providers.models` (the
+table, its reads and its claims are derived from the declaration), and the tool that answers it.
 
 Bulk ingestion must not lose 5,000 good rows to one bad one: `conform_rows` returns the rows
 that fail (with the reason) beside the good ones instead of raising.
@@ -28,12 +29,15 @@ that fail (with the reason) beside the good ones instead of raising.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
+from providers.declaration import Dataset
 from providers.errors import BadPayload
-from providers.models import DatasetSpec
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -92,6 +96,16 @@ class DatasetModule(Protocol):
     translate_result: Callable[[Payload, Query], pd.DataFrame]
 
 
+def dataset_modules(package: str, path: Iterable[str]) -> tuple[ModuleType, ...]:
+    """Every module of a provider package but its client: a dataset module is registered by being there,
+    so that a new dataset is its module and its declaration, with no list to keep in step."""
+    return tuple(
+        importlib.import_module(f"{package}.{found.name}")
+        for found in pkgutil.iter_modules(list(path))
+        if found.name != "client"
+    )
+
+
 def _dates(series: pd.Series) -> pd.Series:
     import pandas as pd
 
@@ -102,7 +116,7 @@ def _dates(series: pd.Series) -> pd.Series:
 Rejected = list[tuple[dict[str, Any], str]]  # (row as received, why it was left out)
 
 
-def conform(df: pd.DataFrame, spec: DatasetSpec, provider: str) -> pd.DataFrame:
+def conform(df: pd.DataFrame, spec: Dataset, provider: str) -> pd.DataFrame:
     """The dataset's columns in order, dates as dates and numbers as float64, or BadPayload."""
     rows, rejected = conform_rows(df, spec, provider)
     if rejected:
@@ -113,7 +127,7 @@ def conform(df: pd.DataFrame, spec: DatasetSpec, provider: str) -> pd.DataFrame:
     return rows
 
 
-def conform_rows(df: pd.DataFrame, spec: DatasetSpec, provider: str) -> tuple[pd.DataFrame, Rejected]:
+def conform_rows(df: pd.DataFrame, spec: Dataset, provider: str) -> tuple[pd.DataFrame, Rejected]:
     """`conform` that leaves out the rows it cannot type and says why; missing columns still fail."""
     missing = [c for c in spec.columns if c not in df.columns]
     if missing:
@@ -122,7 +136,7 @@ def conform_rows(df: pd.DataFrame, spec: DatasetSpec, provider: str) -> tuple[pd
     return _conform_few(received, spec) if len(received) <= _FEW_ROWS else _conform_many(received, spec)
 
 
-def _conform_many(received: pd.DataFrame, spec: DatasetSpec) -> tuple[pd.DataFrame, Rejected]:
+def _conform_many(received: pd.DataFrame, spec: Dataset) -> tuple[pd.DataFrame, Rejected]:
     """`conform_rows` column by column: what a frame of thousands of rows needs."""
     import pandas as pd
 
@@ -147,7 +161,7 @@ def _conform_many(received: pd.DataFrame, spec: DatasetSpec) -> tuple[pd.DataFra
 _FEW_ROWS = 32
 
 
-def _conform_few(received: pd.DataFrame, spec: DatasetSpec) -> tuple[pd.DataFrame, Rejected]:
+def _conform_few(received: pd.DataFrame, spec: Dataset) -> tuple[pd.DataFrame, Rejected]:
     """`conform_rows` of a few rows, with the same answer: the same types, rows and reasons."""
     import numpy as np
     import pandas as pd

@@ -1,4 +1,5 @@
-"""Standard models: the only shapes the store, the tools and the composer ever see.
+"""Standard models: the only shapes the store, the tools and the composer ever see, and the one
+declaration of each dataset (`DATASETS`), from which its table, reads and claims are derived.
 
 Units are canonical and fixed here, whichever provider served the numbers. A-shares: prices in CNY,
 volume in lots of 100 shares, amount in thousand CNY, share counts in 10k shares and
@@ -12,6 +13,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
+
+from providers.declaration import Column, Dataset, day, number, text
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # the A-share exchanges' clock: trade dates are Shanghai days
 
@@ -70,22 +73,6 @@ class FinancialIndicators:
     netprofit_yoy: float | None
 
 
-# Unit of every metric, in the dataclasses' field order (SELECTs and constructors rely on it).
-VALUATION_UNITS = {
-    "pe": "ratio", "pe_ttm": "ratio", "pb": "ratio", "ps": "ratio", "ps_ttm": "ratio",
-    "dv_ratio": "percent", "dv_ttm": "percent",
-    "total_share": "ten_thousand_shares", "float_share": "ten_thousand_shares",
-    "total_mv": "ten_thousand_CNY", "circ_mv": "ten_thousand_CNY", "turnover_rate": "percent",
-}  # fmt: skip
-INDICATOR_UNITS = {
-    "eps": "CNY_per_share", "bps": "CNY_per_share", "roe": "percent", "roa": "percent",
-    "grossprofit_margin": "percent", "netprofit_margin": "percent", "debt_to_assets": "percent",
-    "current_ratio": "ratio", "or_yoy": "percent", "netprofit_yoy": "percent",
-}  # fmt: skip
-VALUATION_FIELDS = tuple(VALUATION_UNITS)
-INDICATOR_FIELDS = tuple(INDICATOR_UNITS)
-
-
 # Sources whose adjustment factors are relative to their latest bar (1 there), not cumulative
 # from listing: qfq (a ratio) is right with them, hfq is not defined.
 RELATIVE_FACTORS = frozenset({"yahoo"})
@@ -103,43 +90,59 @@ class Instrument:
     list_date: dt.date | None
 
 
-@dataclass(frozen=True, slots=True)
-class DatasetSpec:
-    """A dataset's standard columns, as providers must hand them over and the store keeps them."""
-
-    name: str
-    table: str
-    columns: tuple[str, ...]
-    key: tuple[str, ...]  # what identifies a row (never empty); the store adds `source`
-    dates: tuple[str, ...]  # columns typed as dates
-    numbers: tuple[str, ...]  # columns typed as float64 (NaN for missing)
-
-
+# The declarations: each dataset once (see `providers.declaration` for what is derived from them).
+# Units are A-shares' canonical ones; a global ticker's prices are in its `currency`, its volume in shares.
+_CODE, _TRADE_DATE = text("ts_code"), day("trade_date")
 _DAY = ("ts_code", "trade_date")
-# A whole-market snapshot of the moment (no trade date: `fetched_at` says when). Prices in CNY,
-# vol in lots, amount in thousand CNY, market values in 10k CNY; pe is Eastmoney's dynamic P/E.
-_SPOT_NUMBERS = ("price", "open", "high", "low", "pre_close", "vol", "amount", "pe_dynamic", "pb", "total_mv",
-                 "circ_mv")  # fmt: skip
-_BAR_NUMBERS = ("open", "high", "low", "close", "pre_close", "vol", "amount")
-DATASETS: dict[str, DatasetSpec] = {
+_PRICE = "CNY"
+_BAR = (number("open", _PRICE), number("high", _PRICE), number("low", _PRICE), number("close", _PRICE),
+        number("pre_close", _PRICE), number("vol", "lots_100shares"), number("amount", "thousand_CNY"))  # fmt: skip
+_VALUATION = (
+    number("pe", "ratio"), number("pe_ttm", "ratio"), number("pb", "ratio"), number("ps", "ratio"),
+    number("ps_ttm", "ratio"), number("dv_ratio", "percent"), number("dv_ttm", "percent"),
+    number("total_share", "ten_thousand_shares"), number("float_share", "ten_thousand_shares"),
+    number("total_mv", "ten_thousand_CNY"), number("circ_mv", "ten_thousand_CNY"), number("turnover_rate", "percent"),
+)  # fmt: skip
+_INDICATORS = (
+    number("eps", "CNY_per_share"), number("bps", "CNY_per_share"), number("roe", "percent"), number("roa", "percent"),
+    number("grossprofit_margin", "percent"), number("netprofit_margin", "percent"),
+    number("debt_to_assets", "percent"), number("current_ratio", "ratio"), number("or_yoy", "percent"),
+    number("netprofit_yoy", "percent"),
+)  # fmt: skip
+# A whole-market snapshot of the moment (no trade date: `fetched_at` says when); pe is Eastmoney's dynamic P/E.
+_SPOT = (
+    number("price", _PRICE), *(number(n, _PRICE) for n in ("open", "high", "low", "pre_close")),
+    number("vol", "lots_100shares"), number("amount", "thousand_CNY"), number("pe_dynamic", "ratio"),
+    number("pb", "ratio"), number("total_mv", "ten_thousand_CNY"), number("circ_mv", "ten_thousand_CNY"),
+)  # fmt: skip
+DATASETS: dict[str, Dataset] = {
     spec.name: spec
     for spec in (
-        DatasetSpec(
-            "daily", "norm_daily", ("ts_code", "trade_date", *_BAR_NUMBERS, "currency"), _DAY, ("trade_date",),
-            _BAR_NUMBERS,
-        ),
-        DatasetSpec("adj_factor", "norm_adj_factor", ("ts_code", "trade_date", "adj_factor"), _DAY,
-                    ("trade_date",), ("adj_factor",)),
-        DatasetSpec("trade_cal", "norm_trade_cal", ("exchange", "cal_date", "is_open", "pretrade_date"),
-                    ("exchange", "cal_date"), ("cal_date", "pretrade_date"), ()),
-        DatasetSpec("daily_basic", "norm_daily_basic", ("ts_code", "trade_date", "close", *VALUATION_FIELDS),
-                    _DAY, ("trade_date",), ("close", *VALUATION_FIELDS)),
-        DatasetSpec("fina_indicator", "norm_fina_indicator", ("ts_code", "ann_date", "end_date", *INDICATOR_FIELDS),
-                    ("ts_code", "end_date", "ann_date"), ("end_date", "ann_date"), INDICATOR_FIELDS),
-        DatasetSpec("spot", "norm_spot", ("ts_code", "name", *_SPOT_NUMBERS), ("ts_code",), (), _SPOT_NUMBERS),
-        DatasetSpec("stock_basic", "norm_stock_basic", ("ts_code", "name", "area", "industry", "market", "list_date"),
-                    ("ts_code",), ("list_date",), ()),
-        DatasetSpec("macro", "norm_macro", ("indicator", "period", "value", "yoy", "mom"), ("indicator", "period"),
-                    ("period",), ("value", "yoy", "mom")),
+        Dataset("daily", (_CODE, _TRADE_DATE, *_BAR, text("currency")), _DAY, "trade_date",
+                markets=frozenset({"cn", "global"})),
+        Dataset("adj_factor", (_CODE, _TRADE_DATE, number("adj_factor", "ratio")), _DAY, "trade_date",
+                markets=frozenset({"cn", "global"})),
+        Dataset("trade_cal", (text("exchange"), day("cal_date"), Column("is_open", "flag"), day("pretrade_date")),
+                ("exchange", "cal_date"), "cal_date"),
+        Dataset("daily_basic", (_CODE, _TRADE_DATE, number("close", _PRICE, claim=False), *_VALUATION), _DAY,
+                "trade_date", title="valuation"),
+        # Restatements are kept (ann_date in the key): a day before one still gets the figures public then.
+        Dataset("fina_indicator", (_CODE, day("ann_date"), day("end_date"), *_INDICATORS),
+                ("ts_code", "end_date", "ann_date"), "end_date", ann_date="ann_date", title="financial indicators"),
+        # 利润表, consolidated and cumulative from January; restatements kept, as for fina_indicator.
+        Dataset("income", (_CODE, day("ann_date"), day("end_date"), number("revenue", "CNY"),
+                           number("operate_profit", "CNY"), number("n_income_attr_p", "CNY"),
+                           number("basic_eps", "CNY_per_share")),
+                ("ts_code", "end_date", "ann_date"), "end_date", ann_date="ann_date", title="income statements"),
+        Dataset("spot", (_CODE, text("name"), *_SPOT), ("ts_code",), rule="replace"),
+        Dataset("stock_basic", (_CODE, text("name"), text("area"), text("industry"), text("market"), day("list_date")),
+                ("ts_code",), "list_date", rule="replace"),
+        Dataset("macro", (text("indicator"), day("period"), number("value", "index"), number("yoy", "percent"),
+                          number("mom", "percent")), ("indicator", "period"), "period"),
     )
 }  # fmt: skip
+# Units of the metrics `fundamentals` answers, in declared order (derived: declared once above).
+VALUATION_UNITS = DATASETS["daily_basic"].units
+INDICATOR_UNITS = DATASETS["fina_indicator"].units
+VALUATION_FIELDS = tuple(VALUATION_UNITS)
+INDICATOR_FIELDS = tuple(INDICATOR_UNITS)

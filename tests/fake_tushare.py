@@ -28,6 +28,7 @@ DATE_COLUMN = {
     "daily_basic": "trade_date",
     "trade_cal": "cal_date",
     "fina_indicator": "ann_date",
+    "income": "ann_date",
     "stock_basic": "list_date",
 }
 ROW_CAP = 6000  # tushare's cap per request for daily, adj_factor and daily_basic

@@ -1,81 +1,48 @@
 """Valuation (`daily_basic`) and financial indicators (`fina_indicator`) for `fundamentals`.
 
-Valuation rows follow the daily-bar freshness rules. Report indicators can be restated on
-any day, so a fetch of them is trusted for a day, then asked again. Both are point in time:
-a valuation of the day asked (or the newest before it, with its age said), and the reports
-announced by then, never one published later.
+Valuation rows follow the daily-bar freshness rules; report indicators are reports
+(`warehouse.reports`). Both are point in time: a valuation of the day asked (or the newest before
+it, with its age said), and the reports announced by then, never one published later. Either may
+fail while the other answers: the answer then says in a warning what is missing and why.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from dataclasses import dataclass
-from typing import Generic, TypeVar
 
 from citation.attempts import Attempts
 from providers.contract import Query
-from providers.models import INDICATOR_FIELDS, VALUATION_FIELDS, FinancialIndicators, Valuation
+from providers.errors import ProviderError
+from providers.models import DATASETS, FinancialIndicators, Valuation
 from providers.symbols import InvalidArgument
-from warehouse.reading import DatasetReader
-from warehouse.store import utc_aware
+from warehouse.pointintime import Row, latest
+from warehouse.reports import Dated, Part, ReportReader, period_kind, report_period
 
-_REPORT_TTL = dt.timedelta(hours=24)
-_REPORT_WINDOW = dt.timedelta(days=550)
-# The newest row on or before the date, one per source (the reader picks by the composer's order).
-_VALUATION_SQL = (
-    f"SELECT source, ts_code, trade_date, close, {', '.join(VALUATION_FIELDS)}, fetched_at FROM norm_daily_basic"
-    " WHERE ts_code = $1 AND trade_date = (SELECT max(trade_date) FROM norm_daily_basic"
-    " WHERE ts_code = $1 AND trade_date <= $2)"
-)
-# Point in time: of the reports announced on or before $2, the newest period (or exactly $3), in
-# its newest announced version; one row per source. A report without an announcement date is
-# never known to have been public, so it never answers.
-_INDICATOR_SQL = (
-    f"SELECT source, ts_code, ann_date, end_date, {', '.join(INDICATOR_FIELDS)}, fetched_at FROM norm_fina_indicator"
-    " WHERE ts_code = $1 AND ann_date <= $2 AND end_date = (SELECT max(end_date) FROM norm_fina_indicator"
-    " WHERE ts_code = $1 AND ann_date <= $2 AND ($3::DATE IS NULL OR end_date = $3))"
-    " QUALIFY ann_date = max(ann_date) OVER (PARTITION BY source)"
-)
-_ANNOUNCED_SQL = "SELECT min(ann_date) FROM norm_fina_indicator WHERE ts_code = ? AND end_date = ?"
-_PERIOD_KINDS = {3: "Q1", 6: "H1", 9: "Q3", 12: "annual"}  # tushare's reports are cumulative from January
-
-
-def period_kind(end_date: dt.date) -> str:
-    """Q1, H1, Q3 (nine months, cumulative) or annual: what a report period's figures cover."""
-    return _PERIOD_KINDS[end_date.month]
-
-
-T = TypeVar("T")
+__all__ = ["Answered", "Dated", "FundamentalsService", "Part", "period_kind"]
+VALUATION, INDICATORS = DATASETS["daily_basic"], DATASETS["fina_indicator"]
 
 
 @dataclass(frozen=True)
-class Dated(Generic[T]):
-    value: T
-    fetched_at: dt.datetime
-    source: str
-    warnings: tuple[str, ...] = ()
+class Answered:
+    """What a question found, dataset by dataset (each row with its source), and what it could not."""
+
+    parts: tuple[Part, ...]
+    warnings: tuple[str, ...]
 
 
-class FundamentalsService(DatasetReader):
-    def _preferred(self, dataset: str, rows: list[tuple[object, ...]]) -> tuple[object, ...] | None:
-        """The row (source first) of the source the composer would ask first."""
-        return min(rows, key=lambda r: self._rank(dataset, "cn", str(r[0])), default=None)
+def _by_name(dated: Dated[Valuation] | Dated[FinancialIndicators]) -> Dated[Row]:
+    return Dated(dataclasses.asdict(dated.value), dated.fetched_at, dated.source, dated.warnings)
 
+
+class FundamentalsService(ReportReader):
     def _valuation(self, code: str, day: dt.date) -> Dated[Valuation] | None:
-        row = self._preferred("daily_basic", self._store.read(("norm_daily_basic",), _VALUATION_SQL, (code, day)))
-        if row is None:
+        found = self._preferred(VALUATION.name, latest(self._store, VALUATION, code, day))
+        if found is None:
             return None
-        source, *values, fetched = row
-        return Dated(Valuation(*values), utc_aware(fetched), str(source))  # type: ignore[arg-type]
-
-    def _indicators(self, code: str, as_of: dt.date, period: dt.date | None) -> Dated[FinancialIndicators] | None:
-        rows = self._store.read(("norm_fina_indicator",), _INDICATOR_SQL, (code, as_of, period))
-        row = self._preferred("fina_indicator", rows)
-        if row is None:
-            return None
-        source, *values, fetched = row
-        return Dated(FinancialIndicators(*values), utc_aware(fetched), str(source))  # type: ignore[arg-type]
+        return Dated(Valuation(**found.row), found.fetched_at, found.source)
 
     def _valuation_fresh(self, code: str, day: dt.date) -> bool:
         found = self._valuation(code, day)
@@ -88,13 +55,6 @@ class FundamentalsService(DatasetReader):
         if found is not None and found.value.trade_date >= day - self._lookback:
             return True
         return self._covered("daily_basic_latest", code, day)
-
-    def _reports_fresh(self, code: str, start: dt.date, through: dt.date) -> bool:
-        for day in (start, through):
-            fetched = self._store.covered_at("fina_indicator", code, day)
-            if fetched is None or self._clock.now() - fetched >= _REPORT_TTL:
-                return False
-        return True
 
     async def valuation(
         self, code: str, day: dt.date | None, attempts: Attempts, request_id: str | None
@@ -129,31 +89,39 @@ class FundamentalsService(DatasetReader):
     ) -> Dated[FinancialIndicators]:
         """The report of `period` (a quarter end), or the newest period, as known on `as_of` (default
         today): only reports announced (`ann_date`) on or before it count."""
-        today = self._clock.today()
-        known_on = as_of or today
-        start = period or (known_on - _REPORT_WINDOW)
-        await self._ensure(
-            attempts, Query("fina_indicator", code, "cn", start, today),
-            lambda: self._reports_fresh(code, start, today), request_id,
-        )  # fmt: skip
-        found = self._indicators(code, known_on, period)
-        if found is not None:
-            return found
-        if period is None:
-            raise InvalidArgument(
-                "code",
-                f"no provider has a report of {code} announced between {start} and {known_on}",
-                "check the code, or pass a period (a quarter end such as 20240630)",
-            )
-        announced = self._store.read(("norm_fina_indicator",), _ANNOUNCED_SQL, (code, period))[0][0]
-        if announced is not None:
-            raise InvalidArgument(
-                "period",
-                f"the {period} report of {code} was announced on {announced}, after {known_on}: it was not known then",
-                "ask for an earlier period, or a trade_date on or after its announcement",
-            )
-        raise InvalidArgument(
-            "period",
-            f"no provider has financial indicators for {code}: the {period} report is not published",
-            "pass a published report period (a quarter end such as 20240630), or omit it for the latest",
-        )
+        found = await self.report(INDICATORS, code, period, as_of, attempts, request_id)
+        return Dated(FinancialIndicators(**found.value), found.fetched_at, found.source)
+
+    async def answer(
+        self, code: str, period: dt.date | None, day: dt.date | None, attempts: Attempts, request_id: str | None
+    ) -> Answered:
+        """Valuation on `day` and the report of `period` known then: whichever answers, with a warning
+        for the other. A period asked for that was not published (by then) fails the question, since
+        answering another period's figures would answer a different question."""
+        report_period(period)
+        warnings: list[str] = []
+        parts: list[Part] = []
+        failures: list[Exception] = []
+        try:
+            valuation = await self.valuation(code, day, attempts, request_id)
+        except (ProviderError, InvalidArgument) as exc:  # the reports may still answer
+            failures.append(exc)
+            warnings.append(f"valuation unavailable ({type(exc).__name__}: {exc})")
+        else:
+            warnings.extend(valuation.warnings)
+            parts.append(Part(VALUATION, _by_name(valuation), len(attempts.log)))
+        try:
+            reports = await self.indicators(code, period, day, attempts, request_id)
+        except InvalidArgument as exc:
+            if exc.argument == "period":  # the period asked for was not published (by then)
+                raise
+            failures.append(exc)
+            warnings.append(f"financial indicators unavailable ({exc})")
+        except ProviderError as exc:
+            failures.append(exc)
+            warnings.append(f"financial indicators unavailable ({type(exc).__name__}: {exc})")
+        else:
+            parts.append(Part(INDICATORS, _by_name(reports), len(attempts.log)))
+        if not parts:
+            raise next((f for f in failures if isinstance(f, ProviderError)), failures[0])
+        return Answered(tuple(parts), tuple(warnings))

@@ -22,21 +22,20 @@ from citation.attempts import Attempts
 from providers.composer import Composer
 from providers.contract import Query
 from providers.errors import ProviderError
-from providers.models import RELATIVE_FACTORS, DailyBar
+from providers.models import DATASETS, RELATIVE_FACTORS, DailyBar
 from providers.symbols import InvalidArgument
 from warehouse.calendar import TradingCalendar
 from warehouse.curate import Curator
 from warehouse.loader import SingleFlight
 from warehouse.market_clock import MarketClock
+from warehouse.pointintime import found_rows, select_list
 from warehouse.quality import CROSS_CHECK_TOLERANCE_PCT, record_disagreement
 from warehouse.reading import DatasetReader
-from warehouse.store import Warehouse, utc_aware
+from warehouse.store import Warehouse
 
 log = structlog.get_logger("warehouse.quotes")
-_BARS_SQL = (
-    "SELECT source, ts_code, trade_date, open, high, low, close, pre_close, vol, amount, currency, fetched_at"
-    " FROM norm_daily WHERE ts_code = ? AND trade_date = ?"
-)
+_DAILY = DATASETS["daily"]
+_BARS_SQL = f"SELECT source, {select_list(_DAILY)}, fetched_at FROM norm_daily WHERE ts_code = ? AND trade_date = ?"
 _FACTORS_SQL = (
     "SELECT d.source, d.adj_factor, l.latest, l.latest_date FROM norm_adj_factor d JOIN"
     " (SELECT source, arg_max(adj_factor, trade_date) AS latest, max(trade_date) AS latest_date"
@@ -91,8 +90,8 @@ class QuoteService(DatasetReader):
     def _rows(self, code: str, day: dt.date, market: str) -> list[Row]:
         """Every source's bar of the day, the one to answer with first."""
         rows = [
-            Row(source, DailyBar(*values), utc_aware(fetched))
-            for source, *values, fetched in self._store.read(("norm_daily",), _BARS_SQL, (code, day), scope=code)
+            Row(found.source, DailyBar(**found.row), found.fetched_at)
+            for found in found_rows(_DAILY, self._store.read(("norm_daily",), _BARS_SQL, (code, day), scope=code))
         ]
         return sorted(
             rows,

@@ -3,7 +3,8 @@
 raw: raw_payloads holds exact upstream payloads with their request, append-only (the audit
   trail); fetch_log says what was asked upstream and when, so that "no row" can mean "no bar".
 normalized (norm_*): typed rows, one per (key, source); a reload of the same key replaces it
-  (merge). A "replace" table's whole-market load replaces every row of that source.
+  (merge). A "replace" table's whole-market load replaces every row of that source. Their DDL,
+  key and rule are derived from the dataset declarations in `providers.models`.
 curated (cur_daily): one row per code and day: the preferred source's raw bar and the factor.
 feature (feat_daily): derived per code and day from curated and valuation rows.
 quality: quality_log (findings, append-only), source_freshness (per source and dataset, merge),
@@ -19,6 +20,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from providers.declaration import Dataset
+from providers.models import DATASETS
+
 
 @dataclass(frozen=True, slots=True)
 class Table:
@@ -31,6 +35,14 @@ class Table:
 
 
 _NUM = "DOUBLE"
+
+
+def normalized(spec: Dataset) -> Table:
+    """A dataset's `norm_*` table, from its declaration: the only place its columns are typed."""
+    return Table(spec.table, spec.rule, (*spec.key, "source"), spec.ddl(), date_column=spec.date or "fetched_at")
+
+
+NORMALIZED = tuple(normalized(spec) for spec in DATASETS.values())
 TABLES: tuple[Table, ...] = (
     Table(
         "raw_payloads",
@@ -52,83 +64,7 @@ TABLES: tuple[Table, ...] = (
         "raw",
         "end_date",
     ),
-    Table(
-        "norm_daily",
-        "merge",
-        ("ts_code", "trade_date", "source"),
-        f"""CREATE TABLE IF NOT EXISTS norm_daily (
-            ts_code VARCHAR, trade_date DATE, open {_NUM}, high {_NUM}, low {_NUM}, close {_NUM},
-            pre_close {_NUM}, vol {_NUM}, amount {_NUM}, currency VARCHAR, source VARCHAR,
-            fetched_at TIMESTAMP)""",
-        date_column="trade_date",
-    ),
-    Table(
-        "norm_adj_factor",
-        "merge",
-        ("ts_code", "trade_date", "source"),
-        f"""CREATE TABLE IF NOT EXISTS norm_adj_factor (
-            ts_code VARCHAR, trade_date DATE, adj_factor {_NUM}, source VARCHAR, fetched_at TIMESTAMP)""",
-        date_column="trade_date",
-    ),
-    Table(
-        "norm_trade_cal",
-        "merge",
-        ("exchange", "cal_date", "source"),
-        """CREATE TABLE IF NOT EXISTS norm_trade_cal (
-            exchange VARCHAR, cal_date DATE, is_open BOOLEAN, pretrade_date DATE, source VARCHAR,
-            fetched_at TIMESTAMP)""",
-        date_column="cal_date",
-    ),
-    Table(
-        "norm_daily_basic",
-        "merge",
-        ("ts_code", "trade_date", "source"),
-        f"""CREATE TABLE IF NOT EXISTS norm_daily_basic (
-            ts_code VARCHAR, trade_date DATE, close {_NUM}, pe {_NUM}, pe_ttm {_NUM}, pb {_NUM},
-            ps {_NUM}, ps_ttm {_NUM}, dv_ratio {_NUM}, dv_ttm {_NUM}, total_share {_NUM},
-            float_share {_NUM}, total_mv {_NUM}, circ_mv {_NUM}, turnover_rate {_NUM}, source VARCHAR,
-            fetched_at TIMESTAMP)""",
-        date_column="trade_date",
-    ),
-    Table(
-        "norm_fina_indicator",
-        "merge",
-        ("ts_code", "end_date", "ann_date", "source"),  # restatements kept: point in time by ann_date
-        f"""CREATE TABLE IF NOT EXISTS norm_fina_indicator (
-            ts_code VARCHAR, ann_date DATE, end_date DATE, eps {_NUM}, bps {_NUM}, roe {_NUM},
-            roa {_NUM}, grossprofit_margin {_NUM}, netprofit_margin {_NUM}, debt_to_assets {_NUM},
-            current_ratio {_NUM}, or_yoy {_NUM}, netprofit_yoy {_NUM}, source VARCHAR,
-            fetched_at TIMESTAMP)""",
-        date_column="end_date",
-    ),
-    Table(
-        "norm_stock_basic",
-        "replace",
-        ("ts_code", "source"),
-        """CREATE TABLE IF NOT EXISTS norm_stock_basic (
-            ts_code VARCHAR, name VARCHAR, area VARCHAR, industry VARCHAR, market VARCHAR, list_date DATE,
-            source VARCHAR, fetched_at TIMESTAMP)""",
-        date_column="list_date",
-    ),
-    Table(
-        "norm_spot",
-        "replace",
-        ("ts_code", "source"),
-        f"""CREATE TABLE IF NOT EXISTS norm_spot (
-            ts_code VARCHAR, name VARCHAR, price {_NUM}, open {_NUM}, high {_NUM}, low {_NUM}, pre_close {_NUM},
-            vol {_NUM}, amount {_NUM}, pe_dynamic {_NUM}, pb {_NUM}, total_mv {_NUM}, circ_mv {_NUM},
-            source VARCHAR, fetched_at TIMESTAMP)""",
-        date_column="fetched_at",
-    ),
-    Table(
-        "norm_macro",
-        "merge",
-        ("indicator", "period", "source"),
-        f"""CREATE TABLE IF NOT EXISTS norm_macro (
-            indicator VARCHAR, period DATE, value {_NUM}, yoy {_NUM}, mom {_NUM}, source VARCHAR,
-            fetched_at TIMESTAMP)""",
-        date_column="period",
-    ),
+    *NORMALIZED,
     Table(
         "cur_daily",
         "merge",
@@ -220,10 +156,28 @@ TABLES: tuple[Table, ...] = (
 BY_NAME = {t.name: t for t in TABLES}
 DERIVED = frozenset({"cur_daily", "feat_daily"})  # what a read brings up to date first (`Warehouse.derive_pending`)
 SETUP = ("CREATE SEQUENCE IF NOT EXISTS raw_payload_ids",)
-# Changes to tables that earlier versions created, applied on open (DuckDB has no migrations).
+# Changes to tables that earlier versions created, applied on open (DuckDB has no migrations), after
+# `added_columns` has brought every declared column into the normalized tables.
 MIGRATIONS = (
-    "ALTER TABLE norm_daily ADD COLUMN IF NOT EXISTS currency VARCHAR",
     "UPDATE norm_daily SET currency = 'CNY' WHERE currency IS NULL AND regexp_matches(ts_code, '[.](SH|SZ|BJ)$')",
     "ALTER TABLE quality_log ADD COLUMN IF NOT EXISTS message VARCHAR",
 )
+
+
+def added_columns(present: set[tuple[str, str]]) -> list[str]:
+    """ALTERs for the declared columns a file made by an earlier version lacks ((table, column) present).
+
+    A column added to a declaration reaches existing warehouses this way, with no hand-written
+    migration; loads and reads name their columns, so one appended at the end is read as well.
+    """
+    tables = {table for table, _ in present}
+    return [
+        f"ALTER TABLE {spec.table} ADD COLUMN {column.name} {column.sql_type}"
+        for spec in DATASETS.values()
+        if spec.table in tables
+        for column in spec.fields
+        if (spec.table, column.name) not in present
+    ]
+
+
 LAYERS = ("raw", "normalized", "curated", "feature", "quality", "ledger")

@@ -25,7 +25,7 @@ import duckdb
 from providers.contract import RawPayload
 from warehouse.coverage import CoverageIndex, Span
 from warehouse.pending import PendingLandings
-from warehouse.schema import BY_NAME, DERIVED, LAYERS, MIGRATIONS, SETUP, TABLES
+from warehouse.schema import BY_NAME, DERIVED, LAYERS, MIGRATIONS, SETUP, TABLES, added_columns
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -108,7 +108,8 @@ class Warehouse:
             self._con.execute(stmt)
         for table in TABLES:
             self._con.execute(table.ddl)
-        for stmt in MIGRATIONS:
+        present = self._con.execute("SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'main'")
+        for stmt in (*added_columns(set(present.fetchall())), *MIGRATIONS):
             self._con.execute(stmt)
 
     def close(self) -> None:
@@ -290,13 +291,15 @@ class Warehouse:
         incoming = rows.assign(source=source, fetched_at=fetched)
         order = [k for k in spec.key if k != "source"]
         incoming = incoming.sort_values(order, kind="stable")
+        merged = () if spec.rule == "append" else spec.key  # an "append" dataset keeps every row it was sent
         if len(incoming) <= _SMALL_LOAD:
-            Warehouse._merge_values(cur, table, spec.key, incoming)
+            Warehouse._merge_values(cur, table, merged, incoming)
             return
         cur.register("incoming", incoming)
         try:
-            match = " AND ".join(f"{table}.{k} = incoming.{k}" for k in spec.key)
-            cur.execute(f"DELETE FROM {table} USING incoming WHERE {match}")
+            if merged:
+                match = " AND ".join(f"{table}.{k} = incoming.{k}" for k in merged)
+                cur.execute(f"DELETE FROM {table} USING incoming WHERE {match}")
             columns = ", ".join(incoming.columns)
             cur.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming")
         finally:
@@ -304,7 +307,8 @@ class Warehouse:
 
     @staticmethod
     def _merge_values(cur: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...], incoming: pd.DataFrame) -> None:
-        """`_merge` of a few rows as bound values: registering a frame costs DuckDB more than the rows do."""
+        """`_merge` of a few rows as bound values: registering a frame costs DuckDB more than the rows do.
+        Rows of the same `key` are replaced; with no key, nothing is."""
         import pandas as pd
 
         def plain(value: Any) -> Any:  # as the frame scan reads a cell: NaN, NaT and NA are NULL
@@ -314,9 +318,10 @@ class Warehouse:
 
         columns = list(incoming.columns)
         rows = [[plain(v) for v in row] for row in incoming.itertuples(index=False, name=None)]
-        at = [columns.index(k) for k in key]
-        match = " OR ".join("(" + " AND ".join(f"{k} = ?" for k in key) + ")" for _ in rows)
-        cur.execute(f"DELETE FROM {table} WHERE {match}", [row[i] for row in rows for i in at])
+        if key:
+            at = [columns.index(k) for k in key]
+            match = " OR ".join("(" + " AND ".join(f"{k} = ?" for k in key) + ")" for _ in rows)
+            cur.execute(f"DELETE FROM {table} WHERE {match}", [row[i] for row in rows for i in at])
         marks = ", ".join("(" + ", ".join("?" for _ in columns) + ")" for _ in rows)
         cur.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES {marks}", [v for row in rows for v in row])
 

@@ -12,14 +12,17 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from providers.models import DATASETS
 from providers.symbols import InvalidArgument
 from warehouse.freshness import is_stale
+from warehouse.pointintime import Found, found_rows, select_list
 from warehouse.store import Warehouse, utc_aware
 
 MAX_ROWS = 5000  # about twenty years of trading days; larger answers drown an agent's context
 MAX_RAW_PAYLOADS = 20
 _PRICES = ("open", "high", "low", "close", "pre_close")
-_DAILY = ("ts_code", "trade_date", "open", "high", "low", "close", "pre_close", "vol", "amount", "currency")
+_DAILY = DATASETS["daily"].columns
+_REPORTS = DATASETS["fina_indicator"]
 COLUMNS = {
     "curated": (*_DAILY, "adj_factor", "source", "factor_source", "fetched_at"),
     "normalized": (*_DAILY, "source", "fetched_at"),
@@ -184,14 +187,15 @@ class WarehouseViews:
         found, *values, computed, base = rows[0]
         return found, {f: _plain(v) for f, v in zip(FEATURES, values, strict=True)}, computed, base
 
-    def reports(self, code: str, period: dt.date | None) -> list[tuple[Any, ...]]:
+    def reports(self, code: str, period: dt.date | None) -> list[Found]:
+        """Every stored version of the period (default: the newest period), newest announcement first."""
         where = " AND end_date = ?" if period else ""
-        rows = self.store.read(
+        rows = found_rows(_REPORTS, self.store.read(
             ("norm_fina_indicator",),
-            f"SELECT * FROM norm_fina_indicator WHERE ts_code = ?{where}"
+            f"SELECT source, {select_list(_REPORTS)}, fetched_at FROM norm_fina_indicator WHERE ts_code = ?{where}"
             " ORDER BY end_date DESC, ann_date DESC, fetched_at DESC",
             (code, period) if period else (code,),
-        )
+        ))  # fmt: skip
         if not rows:
             held = self.store.read(
                 ("norm_fina_indicator",), "SELECT list(DISTINCT end_date ORDER BY end_date) FROM norm_fina_indicator"

@@ -1,5 +1,5 @@
 """akshare (A-shares without a token): Eastmoney's public endpoints through the akshare library."""
 
-from providers.akshare import adj_factor, daily, fina_indicator, macro, spot
+from providers.contract import dataset_modules
 
-MODULES = (daily, adj_factor, fina_indicator, spot, macro)
+MODULES = dataset_modules(__name__, __path__)

@@ -1,5 +1,5 @@
 """Yahoo Finance (global tickers, and A-shares for cross-checks) through the yfinance library."""
 
-from providers.yahoo import adj_factor, daily
+from providers.contract import dataset_modules
 
-MODULES = (daily, adj_factor)
+MODULES = dataset_modules(__name__, __path__)

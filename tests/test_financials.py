@@ -1,0 +1,118 @@
+"""`financials`: income statements as cited claims, point in time, through the real tushare SDK.
+
+The stand-in serves the one real `income` row in the fixture pack: 600502.SH's 2025Q1 statement,
+announced 2025-04-26 (tests/fixtures/tushare/README.md). A day before that announcement the
+report is not known; the earlier-report case of the same read is in test_declarations.py.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.conftest import RuntimeFactory, SettableClock
+from tests.fake_tushare import FakeTushare
+from tests.helpers import call, error_of
+
+pytestmark = pytest.mark.anyio
+
+
+def claims_of(body: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    assert body is not None
+    return {c["metric"]: c for c in body["claims"]}
+
+
+async def test_income_claims_with_units_period_kind_and_announcement(
+    make_runtime: RuntimeFactory, clock: SettableClock, upstream: FakeTushare
+) -> None:
+    clock.set(2025, 10, 23)
+    rt = make_runtime()
+    result = await call(rt, "financials", code="600502", statement="income")
+    assert not result.is_error, result.content
+    body = result.structured_content
+    claims = claims_of(body)
+    assert {m: (c["value"], c["unit"]) for m, c in claims.items()} == {
+        "revenue": (14542034450.34, "CNY"),
+        "operate_profit": (489458593.59, "CNY"),
+        "n_income_attr_p": (311169028.21, "CNY"),
+        "basic_eps": (0.18, "CNY_per_share"),
+    }
+    for claim in claims.values():
+        assert (claim["period"], claim["period_kind"], claim["ann_date"]) == ("2025-03-31", "Q1", "2025-04-26")
+        assert claim["period_or_date"] == "2025-03-31" and claim["cite"]["source"] == "tushare"
+    assert body is not None and body["ts_code"] == "600502.SH"
+    # the stand-in has no H1 statement, which was due by 2025-08-31: the answer says its report is old
+    assert any("2025-06-30 (H1)" in w and "2025-08-31" in w for w in body["cite"]["warnings"]), body["cite"]
+    assert body["cite"]["receipt"]["alg"] == "Ed25519" and body["cite"]["tool_call_id"].startswith("tc_")
+    assert upstream.calls["income"] == 1
+    again = await call(rt, "financials", code="600502.SH", statement="income", period="20250331")
+    assert claims_of(again.structured_content)["revenue"]["value"] == 14542034450.34
+    assert upstream.calls["income"] == 1  # the second question is answered by the warehouse
+
+
+async def test_a_report_is_not_used_before_its_announcement(make_runtime: RuntimeFactory, clock: SettableClock) -> None:
+    clock.set(2025, 10, 23)
+    rt = make_runtime()
+    named = error_of(await call(rt, "financials", code="600502", statement="income", period="20250331",
+                                as_of="2025-04-25"))  # fmt: skip
+    assert named["category"] == "PARAMETER" and named["argument"] == "period"
+    assert "2025-04-26" in named["message"] and "2025-04-25" in named["message"] and "as_of" in named["remedy"]
+    newest = error_of(await call(rt, "financials", code="600502", statement="income", as_of="20250425"))
+    assert newest["category"] == "PARAMETER" and "announced between" in newest["message"]
+    on_the_day = (
+        await call(rt, "financials", code="600502", statement="income", as_of="2025-04-26")
+    ).structured_content
+    assert claims_of(on_the_day)["n_income_attr_p"]["ann_date"] == "2025-04-26"
+    assert on_the_day is not None and on_the_day["cite"]["warnings"] == []  # the newest report due then
+
+
+@pytest.mark.parametrize("statement", ["balancesheet", "cashflow", "profit"])
+async def test_a_statement_not_served_is_a_parameter_error(
+    make_runtime: RuntimeFactory, upstream: FakeTushare, statement: str
+) -> None:
+    error = error_of(await call(make_runtime(), "financials", code="600502", statement=statement))
+    assert error["category"] == "PARAMETER" and error["argument"] == "statement"
+    assert "income" in error["remedy"] and statement in error["message"]
+    assert sum(upstream.calls.values()) == 0
+
+
+async def test_a_period_must_be_a_quarter_end(make_runtime: RuntimeFactory, upstream: FakeTushare) -> None:
+    error = error_of(await call(make_runtime(), "financials", code="600502", statement="income", period="20250415"))
+    assert error["category"] == "PARAMETER" and error["argument"] == "period"
+    assert sum(upstream.calls.values()) == 0
+
+
+async def test_the_answer_is_small_and_its_figures_verify_under_their_own_words(
+    make_runtime: RuntimeFactory, clock: SettableClock
+) -> None:
+    clock.set(2025, 10, 23)
+    rt = make_runtime()
+    body = (await call(rt, "financials", code="600502", statement="income")).structured_content
+    assert body is not None
+    assert len(json.dumps(body, ensure_ascii=False)) < 8_000  # far below an agent's ~8,000-token budget
+    tc = body["cite"]["tool_call_id"]
+    replies = {
+        f"2025年一季度营业收入145.42亿元 [{tc}]": ("verified", "revenue"),
+        f"营业利润4.89亿元 [{tc}]": ("verified", "operate_profit"),
+        f"归母净利润3.11亿元 [{tc}]": ("verified", "n_income_attr_p"),
+        f"基本每股收益0.18元 [{tc}]": ("verified", "basic_eps"),
+        f"revenue of 14.54 billion yuan [{tc}]": ("verified", "revenue"),
+        f"归母净利润145.42亿元 [{tc}]": ("mismatch", None),  # revenue's figure under net profit's name
+    }
+    for reply, (status, matched) in replies.items():
+        verdict = (await call(rt, "verify_answer", text=reply)).structured_content
+        assert verdict is not None
+        assert (verdict["claims"][0]["status"], verdict["claims"][0]["matched"]) == (status, matched), reply
+
+
+async def test_without_a_token_or_the_points_the_error_says_what_the_server_lacks(
+    make_runtime: RuntimeFactory, upstream: FakeTushare
+) -> None:
+    """Only tushare serves income: no fallback answers, and the remedy is the operator's."""
+    missing = error_of(await call(make_runtime(token=None), "financials", code="600502", statement="income"))
+    assert missing["category"] == "AUTH" and "TUSHARE_TOKEN" in missing["message"]
+    upstream.mode = "no_permission"
+    refused = error_of(await call(make_runtime(), "financials", code="600502", statement="income"))
+    assert refused["category"] == "AUTH" and "points" in refused["remedy"]
