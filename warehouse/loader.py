@@ -8,6 +8,7 @@ hold it, so 30 concurrent cold calls make one upstream call and 29 store reads.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 from collections.abc import Callable, Hashable
 from typing import TypeVar
 
@@ -26,6 +27,8 @@ class SingleFlight:
         self._locks: dict[Hashable, anyio.Lock] = {}
         self._lookup = lookup
         self._landing: set[asyncio.Task[None]] = set()  # held here until done: the loop keeps only weak ones
+        # Loads answered before they landed, in the order they were answered: the store has one writer.
+        self._writer = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="land-behind")
 
     async def ensure(self, dataset: str, key: Hashable, fresh: Fresh, fetch: Callable[[], object]) -> bool:
         """Make `fresh()` true, fetching at most once per key at a time; True if this call fetched."""
@@ -54,11 +57,18 @@ class SingleFlight:
 
         `land` must make the store's readers wait for it from the moment `fetch` returns
         (`Warehouse.write_behind`), since the key alone does not stop a question under another key.
+        It is handed to the writer thread by the fetching thread itself, so that it runs even if
+        the event loop stops before this coroutine resumes: readers never wait for a load that
+        nobody will write.
         """
         if fresh():
             self._lookup(dataset, "hit")
             return None
         answered: asyncio.Future[T | None] = asyncio.get_running_loop().create_future()
+
+        def fetch_and_hand_over() -> tuple[T, concurrent.futures.Future[None]]:
+            answer, land = fetch()
+            return answer, self._writer.submit(land)
 
         async def run() -> None:
             lock = self._locks.setdefault(key, anyio.Lock())
@@ -70,13 +80,13 @@ class SingleFlight:
                         return
                     self._lookup(dataset, "miss")
                     try:
-                        answer, land = await anyio.to_thread.run_sync(fetch)
+                        answer, landing = await anyio.to_thread.run_sync(fetch_and_hand_over)
                     except BaseException as exc:  # the asker's to raise, not this task's
                         answered.set_exception(exc)
                         return
                     answered.set_result(answer)
                     try:
-                        await anyio.to_thread.run_sync(land)
+                        await asyncio.wrap_future(landing)
                     except Exception:  # the answer stands; the next question fetches again
                         log.exception("landing_failed", dataset=dataset)
             finally:
