@@ -68,6 +68,21 @@ async def test_a_report_is_not_used_before_its_announcement(make_runtime: Runtim
     assert on_the_day is not None and on_the_day["cite"]["warnings"] == []  # the newest report due then
 
 
+async def test_the_newest_report_answers_however_old(
+    make_runtime: RuntimeFactory, upstream: FakeTushare, clock: SettableClock
+) -> None:
+    """"Latest" is the newest the source has: a report older than the usual look-back window (here
+    585 days, as a stand-in months behind or a long-suspended company leaves it) still answers,
+    with the warning that newer ones were due."""
+    clock.set(2026, 12, 2)
+    body = (await call(make_runtime(), "financials", code="600502", statement="income")).structured_content
+    assert body is not None, "the newest report was not found"
+    assert claims_of(body)["revenue"]["value"] == 14542034450.34
+    assert claims_of(body)["revenue"]["ann_date"] == "2025-04-26"
+    assert any("of 2025-03-31 (Q1)" in w and "2026-09-30 (Q3)" in w for w in body["cite"]["warnings"]), body["cite"]
+    assert upstream.calls["income"] == 2  # the window, then everything the source has
+
+
 @pytest.mark.parametrize("statement", ["balancesheet", "cashflow", "profit"])
 async def test_a_statement_not_served_is_a_parameter_error(
     make_runtime: RuntimeFactory, upstream: FakeTushare, statement: str

@@ -4,7 +4,8 @@ Reports can be restated on any day, so a fetch of them is trusted for a day, the
 A question names a period (a quarter end) or asks for the newest; either way only the reports
 announced on or before the day asked count (`warehouse.pointintime.latest`). When none does, the
 error says which: a period announced after the day (with its announcement date), a period never
-published, or no report at all in the window; each is the caller's to fix, so PARAMETER.
+published, or no report at all; each is the caller's to fix, so PARAMETER. The newest report is looked
+for in the last 550 days first, then in all the source has (a company months behind still answers).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Generic, TypeVar
 from citation.attempts import Attempts
 from providers.contract import Query
 from providers.declaration import Dataset
-from providers.symbols import InvalidArgument
+from providers.symbols import FIRST_TRADING_DAY, InvalidArgument
 from warehouse.pointintime import Found, Row, first_known, latest
 from warehouse.reading import DatasetReader
 
@@ -113,6 +114,13 @@ class ReportReader(DatasetReader):
             lambda: self._reports_fresh(spec.name, code, start, today), request_id,
         )  # fmt: skip
         found = self._preferred(spec.name, latest(self._store, spec, code, known_on, period))
+        if found is None and period is None:  # nothing in the window: the newest the source has, however old
+            start = FIRST_TRADING_DAY
+            await self._ensure(
+                attempts, Query(spec.name, code, "cn", start, today),
+                lambda: self._reports_fresh(spec.name, code, start, today), request_id,
+            )  # fmt: skip
+            found = self._preferred(spec.name, latest(self._store, spec, code, known_on, period))
         if found is not None:
             late = overdue(spec, found.row[str(spec.date)], known_on) if warn_overdue and period is None else None
             return Dated(found.row, found.fetched_at, found.source, (late,) if late else ())
