@@ -71,7 +71,7 @@ async def test_a_report_is_not_used_before_its_announcement(make_runtime: Runtim
 async def test_the_newest_report_answers_however_old(
     make_runtime: RuntimeFactory, upstream: FakeTushare, clock: SettableClock
 ) -> None:
-    """"Latest" is the newest the source has: a report older than the usual look-back window (here
+    """ "Latest" is the newest the source has: a report older than the usual look-back window (here
     585 days, as a stand-in months behind or a long-suspended company leaves it) still answers,
     with the warning that newer ones were due."""
     clock.set(2026, 12, 2)
