@@ -213,7 +213,7 @@ class QuoteService(DatasetReader):
         latest_day = await self._calendar.latest_final_day()
         found: dict[str, Any] = {}
 
-        def fetch() -> tuple[Quote | ProviderError | None, Callable[[], None]]:
+        def fetch() -> tuple[ProviderError | None, Callable[[], None]]:
             bars, landed = self._prepare(Query("daily", code, market, candidate, candidate, latest=True), attempts,
                                          request_id)  # fmt: skip
             landings = [landed]
