@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import Callable, Hashable
+import contextlib
+from collections.abc import AsyncIterator, Callable, Hashable
 from typing import TypeVar
 
 import anyio
@@ -35,15 +36,21 @@ class SingleFlight:
         if fresh():
             self._lookup(dataset, "hit")
             return False
+        async with self._holding(key):
+            if fresh():
+                self._lookup(dataset, "hit")
+                return False
+            self._lookup(dataset, "miss")
+            await anyio.to_thread.run_sync(fetch)
+            return True
+
+    @contextlib.asynccontextmanager
+    async def _holding(self, key: Hashable) -> AsyncIterator[None]:
+        """The key's lock, held; the lock is forgotten once nobody holds or awaits it."""
         lock = self._locks.setdefault(key, anyio.Lock())
         try:
             async with lock:
-                if fresh():
-                    self._lookup(dataset, "hit")
-                    return False
-                self._lookup(dataset, "miss")
-                await anyio.to_thread.run_sync(fetch)
-                return True
+                yield
         finally:
             if not lock.locked() and lock.statistics().tasks_waiting == 0:
                 self._locks.pop(key, None)
@@ -71,27 +78,22 @@ class SingleFlight:
             return answer, self._writer.submit(land)
 
         async def run() -> None:
-            lock = self._locks.setdefault(key, anyio.Lock())
-            try:
-                async with lock:
-                    if fresh():
-                        self._lookup(dataset, "hit")
-                        answered.set_result(None)
-                        return
-                    self._lookup(dataset, "miss")
-                    try:
-                        answer, landing = await anyio.to_thread.run_sync(fetch_and_hand_over)
-                    except BaseException as exc:  # the asker's to raise, not this task's
-                        answered.set_exception(exc)
-                        return
-                    answered.set_result(answer)
-                    try:
-                        await asyncio.wrap_future(landing)
-                    except Exception:  # the answer stands; the next question fetches again
-                        log.exception("landing_failed", dataset=dataset)
-            finally:
-                if not lock.locked() and lock.statistics().tasks_waiting == 0:
-                    self._locks.pop(key, None)
+            async with self._holding(key):
+                if fresh():
+                    self._lookup(dataset, "hit")
+                    answered.set_result(None)
+                    return
+                self._lookup(dataset, "miss")
+                try:
+                    answer, landing = await anyio.to_thread.run_sync(fetch_and_hand_over)
+                except BaseException as exc:  # the asker's to raise, not this task's
+                    answered.set_exception(exc)
+                    return
+                answered.set_result(answer)
+                try:
+                    await asyncio.wrap_future(landing)
+                except Exception:  # the answer stands; the next question fetches again
+                    log.exception("landing_failed", dataset=dataset)
 
         task = asyncio.ensure_future(run())
         self._landing.add(task)

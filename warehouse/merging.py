@@ -16,6 +16,7 @@ from warehouse.schema import BY_NAME
 if TYPE_CHECKING:
     import pandas as pd
 
+Rejected = Sequence[tuple[dict[str, Any], str]]  # rows that failed validation, and why
 # Loads of at most this many rows bind their values (a fetch-through's bar or factor); larger ones scan the frame.
 _SMALL_LOAD = 32
 
@@ -47,18 +48,21 @@ def merge(
         cur.unregister("incoming")
 
 
+def cell(value: Any) -> Any:
+    """A frame's cell as the store holds it (a frame scan's reading): NaN, NaT and NA are NULL, numpy
+    scalars are Python's."""
+    import pandas as pd
+
+    if pd.isna(value):
+        return None
+    return value.item() if hasattr(value, "item") and not isinstance(value, str) else value
+
+
 def _merge_values(cur: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...], incoming: pd.DataFrame) -> None:
     """`merge` of a few rows as bound values: registering a frame costs DuckDB more than the rows do.
     Rows of the same `key` are replaced; with no key, nothing is."""
-    import pandas as pd
-
-    def plain(value: Any) -> Any:  # as the frame scan reads a cell: NaN, NaT and NA are NULL
-        if pd.isna(value):
-            return None
-        return value.item() if hasattr(value, "item") and not isinstance(value, str) else value
-
     columns = list(incoming.columns)
-    rows = [[plain(v) for v in row] for row in incoming.itertuples(index=False, name=None)]
+    rows = [[cell(v) for v in row] for row in incoming.itertuples(index=False, name=None)]
     if key:
         at = [columns.index(k) for k in key]
         match = " OR ".join("(" + " AND ".join(f"{k} = ?" for k in key) + ")" for _ in rows)
@@ -68,7 +72,7 @@ def _merge_values(cur: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ..
 
 
 def quarantine(
-    cur: duckdb.DuckDBPyConnection, dataset: str, source: str, rejected: Sequence[tuple[dict[str, Any], str]],
+    cur: duckdb.DuckDBPyConnection, dataset: str, source: str, rejected: Rejected,
     at: dt.datetime, raw_id: int | None,
 ) -> None:  # fmt: skip
     def day(value: Any) -> dt.date | None:

@@ -28,6 +28,7 @@ from warehouse.calendar import TradingCalendar
 from warehouse.curate import Curator
 from warehouse.loader import SingleFlight
 from warehouse.market_clock import MarketClock
+from warehouse.merging import cell
 from warehouse.pointintime import found_rows, select_list
 from warehouse.quality import CROSS_CHECK_TOLERANCE_PCT, record_disagreement
 from warehouse.reading import DatasetReader
@@ -46,11 +47,11 @@ _CROSS_CHECK_WINDOW = dt.timedelta(days=7)
 _ANY_FACTOR_SQL = "SELECT 1 FROM norm_adj_factor WHERE ts_code = ? LIMIT 1"
 
 
-def _plain(value: Any) -> Any:
-    """A frame's cell as the store returns it: NaN is NULL, numpy numbers are Python's."""
-    if isinstance(value, float) and value != value:
-        return None
-    return value.item() if hasattr(value, "item") else value
+def _behind(code: str, day: dt.date, expected: dt.date) -> str:
+    return (
+        f"the newest bar any provider has for {code} is {day.isoformat()}, {(expected - day).days} days"
+        f" before the latest trading day {expected.isoformat()} (suspended, or the source is behind)"
+    )
 
 
 @dataclass(frozen=True)
@@ -146,10 +147,7 @@ class QuoteService(DatasetReader):
             factors_failed = cold
             day, expected = await self._latest_day_with_bar(code, market, candidate, attempts, request_id)
             if day < expected:
-                warnings.append(
-                    f"the newest bar any provider has for {code} is {day.isoformat()}, {(expected - day).days} days"
-                    f" before the latest trading day {expected.isoformat()} (suspended, or the source is behind)"
-                )
+                warnings.append(_behind(code, day, expected))
         else:
             await self._require_bar(code, market, day, attempts, request_id)
         rows = self._rows(code, day, market)
@@ -232,11 +230,11 @@ class QuoteService(DatasetReader):
             factor_rows: list[dict[Hashable, Any]] = factors.rows.to_dict("records")
             mine = [r["adj_factor"] for r in factor_rows if r["trade_date"] == day]
             plain = factors.raw.source == bars.raw.source and factors.raw.source not in RELATIVE_FACTORS
-            if not plain or not mine or any(_plain(r["adj_factor"]) is None for r in factor_rows):
+            if not plain or not mine or any(cell(r["adj_factor"]) is None for r in factor_rows):
                 return None, self._store.write_behind(landings)
             newest = max(factor_rows, key=lambda r: r["trade_date"])
             found.update(bar=bar, source=bars.raw.source, fetched_at=bars.raw.fetched_at, factor=float(mine[0]),
-                         latest=_plain(newest["adj_factor"]), latest_date=newest["trade_date"])  # fmt: skip
+                         latest=cell(newest["adj_factor"]), latest_date=newest["trade_date"])  # fmt: skip
             return None, self._store.write_behind(landings)
 
         failed = await self._flight.answer_then_land(
@@ -246,14 +244,9 @@ class QuoteService(DatasetReader):
             return failed
         day = found["bar"]["trade_date"]
         is_open, basis = await self._calendar.is_open_or_weekday(day)
-        warnings = []
-        if day < candidate:
-            warnings.append(
-                f"the newest bar any provider has for {code} is {day.isoformat()}, {(candidate - day).days} days"
-                f" before the latest trading day {candidate.isoformat()} (suspended, or the source is behind)"
-            )
+        warnings = [_behind(code, day, candidate)] if day < candidate else []
         return Quote(
-            bar=DailyBar(**{name: _plain(found["bar"][name]) for name in DailyBar.__dataclass_fields__}),
+            bar=DailyBar(**{name: cell(found["bar"][name]) for name in DailyBar.__dataclass_fields__}),
             market=market, fetched_at=found["fetched_at"], source=found["source"], adj_factor=found["factor"],
             adj_factor_latest=found["latest"], adj_factor_latest_date=found["latest_date"], hfq_defined=True,
             market_state=self._clocks[market].state(day, is_open), calendar_basis=basis, attempts=attempts,

@@ -11,6 +11,7 @@ for in the last 550 days first, then in all the source has (a company months beh
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -108,19 +109,17 @@ class ReportReader(DatasetReader):
         than the newest one due by then."""
         today = self._clock.today()
         known_on = as_of or today
-        start = period or (known_on - _REPORT_WINDOW)
-        await self._ensure(
-            attempts, Query(spec.name, code, "cn", start, today),
-            lambda: self._reports_fresh(spec.name, code, start, today), request_id,
-        )  # fmt: skip
-        found = self._preferred(spec.name, latest(self._store, spec, code, known_on, period))
-        if found is None and period is None:  # nothing in the window: the newest the source has, however old
-            start = FIRST_TRADING_DAY
+        # A named period is asked from its end; the newest from the window, then (nothing there) from
+        # everything the source has: "latest" is its newest, however old.
+        starts = (period,) if period else (known_on - _REPORT_WINDOW, FIRST_TRADING_DAY)
+        for start in starts:
             await self._ensure(
                 attempts, Query(spec.name, code, "cn", start, today),
-                lambda: self._reports_fresh(spec.name, code, start, today), request_id,
+                functools.partial(self._reports_fresh, spec.name, code, start, today), request_id,
             )  # fmt: skip
             found = self._preferred(spec.name, latest(self._store, spec, code, known_on, period))
+            if found is not None:
+                break
         if found is not None:
             late = overdue(spec, found.row[str(spec.date)], known_on) if warn_overdue and period is None else None
             return Dated(found.row, found.fetched_at, found.source, (late,) if late else ())

@@ -69,7 +69,6 @@ def utc_aware(when: dt.datetime) -> dt.datetime:
 
 # Runs inside a load's transaction after the normalized rows are in; returns the tables it wrote.
 Derive = Callable[[duckdb.DuckDBPyConnection], Iterable[str]]
-Rejected = Sequence[tuple[dict[str, Any], str]]  # rows that failed validation, and why
 
 
 def _weight(rows: Sequence[tuple[Any, ...]] | None) -> int:
@@ -200,7 +199,7 @@ class Warehouse:
 
     def load(
         self, table: str, rows: pd.DataFrame, raw: RawPayload, coverage: Coverage, *,
-        rejected: Rejected = (), derive: Derive | None = None,
+        rejected: merging.Rejected = (), derive: Derive | None = None,
     ) -> int:  # fmt: skip
         """Write one upstream response through the layers in one transaction (see `landing`)."""
         self.write_all([self.landing(table, rows, raw, coverage, rejected=rejected, derive=derive)])
@@ -233,7 +232,7 @@ class Warehouse:
 
     def landing(
         self, table: str, rows: pd.DataFrame, raw: RawPayload, coverage: Coverage, *,
-        rejected: Rejected = (), derive: Derive | None = None,
+        rejected: merging.Rejected = (), derive: Derive | None = None,
     ) -> Landing:  # fmt: skip
         """One upstream response through the layers, ready to write in one transaction.
 
