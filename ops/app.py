@@ -26,7 +26,7 @@ from mcp_server.rate_limit import KeyRateLimit
 from mcp_server.server import build_server
 from ops import __version__, join
 from ops.control import background
-from ops.guards import BodyLimit, KnownHosts, SecurityHeaders, url_hosts
+from ops.guards import BodyLimit, HttpMiddleware, KnownHosts, SecurityHeaders, url_hosts
 from ops.runtime import Runtime
 from ops.webhooks import order_client, verifier, wechatpay_route
 from provisioning.orders import Orders
@@ -46,17 +46,14 @@ def transport_security(allowed_hosts: list[str]) -> TransportSecuritySettings:
     return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
 
 
-class RequestContext:
+class RequestContext(HttpMiddleware):
     """A request id on every log line of a request (echoed in X-Request-ID), an access log line, metrics."""
 
     def __init__(self, app: ASGIApp, rt: Runtime) -> None:
-        self.app = app
+        super().__init__(app)
         self.rt = rt
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope.get("headers") or [])
         request_id = headers.get(b"x-request-id", b"").decode("latin-1")[:64] or uuid.uuid4().hex
         status = 500

@@ -60,6 +60,22 @@ def url_hosts(*urls: str | None) -> list[str]:
     return hosts
 
 
+class HttpMiddleware:
+    """An ASGI middleware of HTTP requests: every other scope (the lifespan) passes through untouched."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        await self.http(scope, receive, send)
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
 class _TooLarge(Exception):
     """Raised into the app from `receive` when a streamed body passes its limit."""
 
@@ -70,14 +86,8 @@ def _too_large(limit: int) -> Response:
     return JSONResponse(body, status_code=413, headers={"Connection": "close"})
 
 
-class BodyLimit:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class BodyLimit(HttpMiddleware):
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = body_limit(scope["path"])
         declared = Headers(scope=scope).get("content-length", "").strip()
         if declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
@@ -132,14 +142,8 @@ class KnownHosts:
         await self.app(scope, receive, send)
 
 
-class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class SecurityHeaders(HttpMiddleware):
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
