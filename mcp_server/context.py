@@ -14,7 +14,6 @@ from typing import Any, Protocol, TypeVar
 import anyio.to_thread
 
 from citation.receipts import Signer
-from providers.web_search import WebSearch
 from provisioning.tokens import TokenStore
 from provisioning.usage import Usage
 from warehouse.calendar import TradingCalendar
@@ -24,6 +23,7 @@ from warehouse.market_clock import MarketClock
 from warehouse.quotes import QuoteService
 from warehouse.store import Warehouse
 from warehouse.views import WarehouseViews
+from warehouse.web_search import WebSearch
 
 T = TypeVar("T")
 
@@ -42,7 +42,6 @@ class ToolOptions:
     port: int
     log_level: str
     ledger_enabled: bool
-    search_cache_ttl_seconds: int
 
 
 @dataclass

@@ -1,8 +1,7 @@
 """The `search` tool: cited web search through SearXNG (fallbacks: DashScope, Google Custom Search).
 
-Answers are cached in the warehouse (`search_cache`) by (query, language, since, max_results,
-categories) for TWILIGHT_SEARCH_CACHE_TTL_SECONDS; a hit costs no upstream call and counts as
-twilight_store_lookups_total{dataset="search",outcome="hit"}. Empty answers are not cached.
+The answers come from `warehouse.web_search` (its cache for TWILIGHT_SEARCH_CACHE_TTL_SECONDS,
+then the web providers in the composer's order).
 
 `since` keeps results published on or after that day (00:00 Asia/Shanghai). A result whose
 provider gives no publication date cannot be checked: it is kept, counted in `undated_count`,
@@ -12,13 +11,9 @@ and its cite carries a warning saying so.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
-from collections.abc import Iterable
 from typing import Annotated, Any
 
-import anyio.to_thread
-import duckdb
 from mcp.server.mcpserver import MCPServer
 from mcp_types import CallToolResult
 from pydantic import BaseModel, Field, StrictInt
@@ -32,22 +27,23 @@ from mcp_server.errors import ToolFailure
 from providers.errors import AllProvidersFailed, ProviderError, RateLimited
 from providers.models import SHANGHAI
 from providers.symbols import InvalidArgument, quoted
-from providers.web_search import DATASET, MAX_QUERY_CHARS, Found, SearchNotConfigured, WebSearch, parse_published
-from warehouse.store import utc_aware, utc_naive
+from warehouse.web_search import Found, NotConfigured, Question, WebSearch
 
 MAX_RESULTS = 50
 MAX_CATEGORIES = 16  # SearXNG has about a dozen; a longer list only lengthens the upstream URL
 _LANGUAGE = re.compile(r"^(all|auto|[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,4})$")
 _CATEGORY = re.compile(r"^[\w ]{1,40}$")
-_KEY = "query = ? AND language = ? AND since = ? AND max_results = ? AND categories = ?"
+# Longest query passed upstream, in characters. Queries travel in a GET URL (SearXNG, Google),
+# and a 64 KB one is refused by httpx itself (InvalidURL) before any provider sees it.
+MAX_QUERY_CHARS = 500
 UNDATED = "no publication date known: kept, but `since` could not be checked"
 
 
-def _failure(exc: ProviderError, search: WebSearch, log: list[dict[str, Any]]) -> ToolFailure:
+def _failure(exc: ProviderError | NotConfigured, search: WebSearch, log: list[dict[str, Any]]) -> ToolFailure:
     """What to tell the agent when no provider answered, naming the settings that would help."""
     missing = search.missing()
     fallbacks = [m for m in missing if m != "SEARXNG_URL"]
-    if isinstance(exc, SearchNotConfigured):
+    if isinstance(exc, NotConfigured):
         return ToolFailure(
             "SERVICE",
             "web search is not configured on this server",
@@ -66,7 +62,7 @@ def _failure(exc: ProviderError, search: WebSearch, log: list[dict[str, Any]]) -
     if "SEARXNG_URL" in missing:
         remedy = "the operator should set SEARXNG_URL to a SearXNG instance (with `json` in search.formats)"
     else:
-        remedy = f"SearXNG at {search.config.searxng_url} is down or refusing: try again in a minute"
+        remedy = f"SearXNG at {search.searxng_url} is down or refusing: try again in a minute"
     if fallbacks:
         remedy += "; the operator can add a fallback by setting " + " or ".join(fallbacks)
     return ToolFailure("SERVICE", f"every web search provider failed: {reasons}", remedy, attempts=log)
@@ -117,18 +113,12 @@ async def search(
                 f"categories {quoted(categories)} are not SearXNG category names",
                 f'pass up to {MAX_CATEGORIES} names such as ["news"] or ["general", "news"]',
             )
-        key = (words, lang, day.isoformat() if day else "", max_results, ",".join(cats))
-
-        found = await _cached(rt, key, attempts)
-        cached = found is not None
-        if found is None:
-            try:
-                found = await rt.search.search(words, lang, cats, max_results, attempts)
-            except ProviderError as exc:
-                raise _failure(exc, rt.search, attempts.log) from exc
-            if found.hits:
-                await anyio.to_thread.run_sync(_store, rt, key, found)
-        return _build(rt, found, words, day, max_results, cached, tool_call_id, attempts)
+        question = Question(words, lang, day, max_results, tuple(cats))
+        try:
+            found = await rt.run_read(rt.search.answer, question, attempts, tool_call_id)
+        except (ProviderError, NotConfigured) as exc:
+            raise _failure(exc, rt.search, attempts.log) from exc
+        return _build(found, words, day, max_results, tool_call_id, attempts)
 
     return await answer(
         rt,
@@ -146,58 +136,16 @@ def register(server: MCPServer, rt: ToolContext) -> None:
     server.add_tool(bound(rt, search), annotations=READ_ONLY)
 
 
-async def _cached(rt: ToolContext, key: tuple[Any, ...], attempts: Attempts) -> Found | None:
-    """The stored answer to this exact question while younger than the TTL, else None (a miss)."""
-    ttl = rt.options.search_cache_ttl_seconds
-    rows = await rt.run_read(
-        rt.store.read,
-        ("search_cache",),
-        f"SELECT results, provider, fetched_at FROM search_cache WHERE {_KEY}",
-        key,
-    )
-    if rows and ttl > 0:
-        results, provider, fetched_at = rows[0]
-        fetched = utc_aware(fetched_at)
-        age = (rt.clock.now() - fetched).total_seconds()
-        if age < ttl:
-            rt.metrics.store_lookup(DATASET, "hit")
-            attempts.add("warehouse", DATASET, "hit", f"cached {int(age)} s ago from {provider}")
-            payload = json.loads(results)
-            unresponsive = [(str(e), str(r)) for e, r in payload.get("unresponsive_engines", [])]
-            return Found(provider, payload["hits"], fetched, unresponsive)
-    rt.metrics.store_lookup(DATASET, "miss")
-    attempts.add("warehouse", DATASET, "miss")
-    return None
-
-
-def _store(rt: ToolContext, key: tuple[Any, ...], found: Found) -> None:
-    payload = json.dumps(
-        {"hits": found.hits, "unresponsive_engines": [list(e) for e in found.unresponsive]}, ensure_ascii=False
-    )
-
-    def work(cur: duckdb.DuckDBPyConnection) -> Iterable[str]:
-        cur.execute(f"DELETE FROM search_cache WHERE {_KEY}", list(key))
-        cur.execute(
-            "INSERT INTO search_cache (query, language, since, max_results, categories, results, provider,"
-            " fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [*key, payload, found.provider, utc_naive(found.fetched_at)],
-        )
-        return {"search_cache"}
-
-    rt.store.write(work)
-
-
 def _build(
-    rt: ToolContext, found: Found, query: str, day: dt.date | None, max_results: int, cached: bool,
-    tool_call_id: str, attempts: Attempts,
-) -> SearchAnswer:  # fmt: skip
+    found: Found, query: str, day: dt.date | None, max_results: int, tool_call_id: str, attempts: Attempts
+) -> SearchAnswer:
     cutoff = dt.datetime.combine(day, dt.time(0), SHANGHAI) if day else None
     fetched = iso(found.fetched_at)
     results: list[SearchResult] = []
     dropped = 0
     for hit in found.hits:
         published = hit.get("published_at")
-        if cutoff is not None and published and parse_published(published) < cutoff:
+        if cutoff is not None and published and dt.datetime.fromisoformat(published.replace("Z", "+00:00")) < cutoff:
             dropped += 1
             continue
         if len(results) >= max_results:
@@ -224,9 +172,9 @@ def _build(
             )
         )
     warnings = [f"engine {engine} did not answer: {reason}" for engine, reason in found.unresponsive]
-    if cached:
+    if found.cached:
         warnings.append(f"served from the warehouse cache (fetched {fetched} from {found.provider})")
-    if found.provider != "searxng" and not cached:
+    if found.provider != "searxng" and not found.cached:
         warnings.append(f"served by the fallback {found.provider}; see attempts for why the providers before failed")
     return SearchAnswer(
         query=query,
@@ -236,6 +184,6 @@ def _build(
         undated_count=sum(1 for r in results if r.published_at is None),
         dropped_before_since=dropped,
         unresponsive_engines=[UnresponsiveEngine(engine=e, reason=r) for e, r in found.unresponsive],
-        cached=cached,
+        cached=found.cached,
         cite=make_cite(tool_call_id, found.fetched_at, attempts, source=found.provider, warnings=warnings),
     )

@@ -21,7 +21,7 @@ from ops.settings import Settings
 from providers.composer import Composer
 from providers.health import ProviderHealth
 from providers.registry import UpstreamConfig, build_composer
-from providers.web_search import SearchConfig, WebSearch
+from providers.web import SearchConfig
 from provisioning.binding import Binder
 from provisioning.migrate import open_accounts
 from provisioning.provisioner import Provisioner
@@ -39,6 +39,7 @@ from warehouse.quotes import QuoteService
 from warehouse.scheduler import Schedule
 from warehouse.store import Warehouse
 from warehouse.views import WarehouseViews
+from warehouse.web_search import WebSearch
 
 
 def upstream_config(settings: Settings) -> UpstreamConfig:
@@ -47,7 +48,8 @@ def upstream_config(settings: Settings) -> UpstreamConfig:
         tushare_api_url=settings.tushare_api_url, tdx_servers=settings.tdx_servers,
         cache_dir=settings.home / "yfinance", timeout=settings.upstream_timeout, max_wait=settings.upstream_max_wait,
         tries=settings.upstream_tries, backoff=settings.upstream_backoff, breaker_failures=settings.breaker_failures,
-        breaker_cooldown=settings.breaker_cooldown, rate_limits=settings.rate_limits, order=settings.provider_order,
+        breaker_cooldown=settings.breaker_cooldown, search=search_config(settings), rate_limits=settings.rate_limits,
+        order=settings.provider_order,
     )  # fmt: skip
 
 
@@ -56,7 +58,6 @@ def search_config(settings: Settings) -> SearchConfig:
         searxng_url=settings.searxng_url, dashscope_api_key=settings.dashscope_api_key,
         dashscope_search_url=settings.dashscope_search_url, google_cse_api_key=settings.google_cse_api_key,
         google_cse_id=settings.google_cse_id, google_cse_url=settings.google_cse_url,
-        timeout=settings.upstream_timeout, backoff=settings.upstream_backoff,
     )  # fmt: skip
 
 
@@ -67,8 +68,7 @@ def schedule(settings: Settings) -> Schedule:
 
 def tool_options(settings: Settings) -> ToolOptions:
     return ToolOptions(host=settings.host, port=settings.port, log_level=settings.log_level,
-                       ledger_enabled=settings.ledger_enabled,
-                       search_cache_ttl_seconds=settings.search_cache_ttl_seconds)  # fmt: skip
+                       ledger_enabled=settings.ledger_enabled)  # fmt: skip
 
 
 def _preference(composer: Composer, dataset: str) -> list[str]:
@@ -132,7 +132,7 @@ class Runtime(ToolContext):
             binder=Binder(accounts, settings.ilink_url, provisioner.restart),
             subscriptions=Subscriptions(accounts, provisioner, settings.join_url),
             usage=Usage(accounts),
-            search=WebSearch(search_config(settings), metrics.upstream, market.now),
+            search=WebSearch(store, composer, settings.search_cache_ttl_seconds, market.now, metrics.store_lookup),
             ledger=Ledger(store, settings.ledger_retention_days),
             signer=Signer.from_file(settings.receipt_key_path),
             started_at=dt.datetime.now(dt.UTC),

@@ -106,7 +106,7 @@ class Settings(BaseSettings):
     rate_limits: dict[str, float] = Field(
         default_factory=dict,
         description='Requests per minute per provider, over the defaults {"tushare": 200, "akshare": 60, '
-        '"yahoo": 60, "pytdx": 120}.',
+        '"yahoo": 60, "pytdx": 120, "searxng": 120, "dashscope": 60, "google_cse": 60}.',
     )
     breaker_failures: int = Field(default=5, ge=1, description="Consecutive failed requests that open a breaker.")
     breaker_cooldown: float = Field(default=60.0, gt=0, description="Seconds an open breaker refuses requests.")

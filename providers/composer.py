@@ -3,8 +3,8 @@
 The capability matrix is what each provider's dataset modules declare (dataset x market).
 The order per dataset and market comes from settings (`TWILIGHT_PROVIDER_ORDER`), by default
 tushare first when it has a token, then akshare, then pytdx for A-share bars; yahoo for
-global tickers. A provider that is not configured is left out, and said so when nothing else
-can answer.
+global tickers; SearXNG, then DashScope, then Google Custom Search for the web. A provider
+that is not configured is left out, and said so when nothing else can answer.
 
 `fetch` tries the providers in order and moves on by error class: unavailable (including an
 open breaker), rate-limited, no permission, rejected credentials, bad payload, or no rows.
@@ -23,7 +23,11 @@ from providers.contract import Query
 from providers.errors import AllProvidersFailed, CredentialsMissing, NoData, ProviderError
 from providers.provider import Fetched, Provider
 
-DEFAULT_ORDER = {"cn": ("tushare", "akshare", "pytdx"), "global": ("yahoo",)}
+DEFAULT_ORDER = {
+    "cn": ("tushare", "akshare", "pytdx"),
+    "global": ("yahoo",),
+    "web": ("searxng", "dashscope", "google_cse"),
+}
 
 
 class Composer:

@@ -48,11 +48,12 @@ ALL = "*"  # Query.code for every code of the market on one day
 @dataclass(frozen=True, slots=True)
 class Query:
     dataset: str
-    code: str  # tushare code (600519.SH), a global ticker (AAPL), the exchange for trade_cal, or ALL
+    code: str  # tushare code (600519.SH), a global ticker (AAPL), the exchange for trade_cal, ALL, or search words
     market: str  # "cn" or "global"
     start: dt.date
     end: dt.date
     latest: bool = False  # only the newest row on or before `end`, however old (long suspensions)
+    extra: tuple[tuple[str, str], ...] = ()  # a dataset's own terms (web search: language, categories)
 
 
 @dataclass(frozen=True, slots=True)

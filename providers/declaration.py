@@ -61,6 +61,7 @@ class Dataset:
     rule: Rule = "merge"  # "replace": a whole-market load replaces every row of its source
     markets: frozenset[str] = frozenset({"cn"})
     title: str = ""  # what answers and errors call it ("financial indicators"); default: the name
+    stored: bool = True  # False: no `norm_*` table (web search answers are kept whole, by question)
     columns: tuple[str, ...] = field(init=False)  # the column names, in the declared order
     dates: tuple[str, ...] = field(init=False)  # columns typed as dates
     numbers: tuple[str, ...] = field(init=False)  # columns typed as float64 (NaN for missing)

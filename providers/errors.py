@@ -14,8 +14,9 @@
 
 The composer moves to the next provider on any of these but AllProvidersFailed.
 
-Only `UpstreamUnavailable` is retried in place; `RateLimited` is surfaced with its wait,
-because sleeping through a per-minute window inside a tool call would stall the agent.
+`UpstreamUnavailable` is retried in place. `RateLimited` is surfaced with its wait, because
+sleeping through a per-minute window inside a tool call would stall the agent, unless the
+upstream itself asked for a short wait (HTTP 429 with Retry-After): that is waited out once.
 """
 
 from __future__ import annotations
@@ -43,9 +44,13 @@ class PermissionDenied(ProviderError):
 
 
 class RateLimited(ProviderError):
-    def __init__(self, message: str, *, provider: str, dataset: str, retry_after: int) -> None:
+    def __init__(
+        self, message: str, *, provider: str, dataset: str, retry_after: int, asked_wait: float | None = None
+    ) -> None:
+        """`asked_wait`: the seconds the upstream itself asked for (an HTTP 429's Retry-After), when it did."""
         super().__init__(message, provider=provider, dataset=dataset)
         self.retry_after = retry_after
+        self.asked_wait = asked_wait
 
 
 class DailyQuotaExhausted(RateLimited):

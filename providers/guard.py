@@ -9,8 +9,9 @@ Every request a provider makes goes through its `Guard`, in this order:
 2. the breaker: open after `failures` consecutive failed requests, it refuses at once
    (`CircuitOpen`) until `cooldown` seconds have passed; then one trial request decides
    whether it closes again or stays open for another cooldown;
-3. the request itself, retried in place on `UpstreamUnavailable` only (`tries` in all,
-   sleeping `backoff`, then twice that, ...). Other errors are answers, not accidents.
+3. the request itself, retried in place on `UpstreamUnavailable` (`tries` in all, sleeping
+   `backoff`, then twice that, ...), and asked once more after an upstream's own HTTP 429 that
+   names its wait (Retry-After, capped at `patience`). Other errors are answers, not accidents.
 
 A failure, for the breaker, is a request that ended in `UpstreamUnavailable` or `BadPayload`:
 a rate limit or a missing permission says nothing about the upstream's health.
@@ -131,7 +132,9 @@ class Guard:
     def run(self, dataset: str, request: Callable[[], T], observe: Callable[[str], None]) -> T:
         """One logical call: admitted, throttled and retried as the module docstring says."""
         delay = self.limits.backoff
-        for attempt in range(1, self.limits.tries + 1):
+        attempt, waited_out = 0, False
+        while True:
+            attempt += 1
             wait, slot = self.budget.reserve(self.limits.max_wait)
             if slot is None:
                 observe("Throttled")
@@ -163,6 +166,14 @@ class Guard:
                     delay *= 2
                     continue
                 raise
+            except RateLimited as exc:
+                self.breaker.record(ok=True)
+                observe(type(exc).__name__)
+                if exc.asked_wait is None or waited_out:
+                    raise
+                waited_out = True  # the upstream asked for a pause: once, and never longer than the patience
+                self._sleep(min(max(exc.asked_wait, self.limits.backoff), self.patience))
+                continue
             except Exception as exc:
                 self.breaker.record(ok=True)
                 observe(type(exc).__name__)
@@ -170,4 +181,8 @@ class Guard:
             self.breaker.record(ok=True)
             observe("ok")
             return result
-        raise AssertionError("unreachable: the loop returns or raises")
+
+    @property
+    def patience(self) -> float:
+        """The longest an upstream's own 429 is waited out inside a call: 4 x the backoff (2 s by default)."""
+        return 4 * self.limits.backoff

@@ -139,6 +139,9 @@ DATASETS: dict[str, Dataset] = {
                 ("ts_code",), "list_date", rule="replace"),
         Dataset("macro", (text("indicator"), day("period"), number("value", "index"), number("yoy", "percent"),
                           number("mom", "percent")), ("indicator", "period"), "period"),
+        # A result of a web search; published_at is UTC ISO 8601 or missing, engines a JSON list.
+        Dataset("search", tuple(map(text, ("title", "url", "snippet", "published_at", "engines"))), ("url",),
+                markets=frozenset({"web"}), title="web search results", stored=False),
     )
 }  # fmt: skip
 # Units of the metrics `fundamentals` answers, in declared order (derived: declared once above).

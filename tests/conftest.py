@@ -16,6 +16,7 @@ from ops.runtime import Runtime
 from ops.settings import Settings
 from providers.models import SHANGHAI
 from tests.fake_eastmoney import FakeEastmoney
+from tests.fake_searxng import FakeDashScope, FakeGoogleCSE, FakeSearxng
 from tests.fake_tdx import FakeTdx
 from tests.fake_tushare import FakeTushare
 from tests.fake_yahoo import FakeYahoo
@@ -97,6 +98,45 @@ def tdx_server(fake: FakeTdx) -> str:
 
 
 CLOSED = "127.0.0.1:9"  # the discard port: nothing listens, so a connection is refused at once
+
+
+@pytest.fixture(scope="session")
+def fake_searxng() -> Iterator[FakeSearxng]:
+    fake = FakeSearxng().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def searxng(fake_searxng: FakeSearxng) -> FakeSearxng:
+    fake_searxng.reset()
+    return fake_searxng
+
+
+@pytest.fixture(scope="session")
+def fake_google() -> Iterator[FakeGoogleCSE]:
+    fake = FakeGoogleCSE().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def google(fake_google: FakeGoogleCSE) -> FakeGoogleCSE:
+    fake_google.reset()
+    return fake_google
+
+
+@pytest.fixture(scope="session")
+def fake_dashscope() -> Iterator[FakeDashScope]:
+    fake = FakeDashScope().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def dashscope(fake_dashscope: FakeDashScope) -> FakeDashScope:
+    fake_dashscope.reset()
+    return fake_dashscope
 
 
 @pytest.fixture

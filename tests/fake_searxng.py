@@ -19,6 +19,8 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from pydantic import SecretStr
+
 from tests.loopback import LoopbackHTTP, respond, run_until_interrupted
 
 SEARXNG_RESULTS: list[dict[str, Any]] = [
@@ -79,6 +81,8 @@ DASHSCOPE_SOURCES: list[dict[str, Any]] = [
 class _Scripted(LoopbackHTTP):
     """Counting, recording and failing on request; `answer` gives the success body."""
 
+    protocol_version = "HTTP/1.1"
+
     def __init__(self, port: int = 0) -> None:
         super().__init__(port)
         self.reset()
@@ -105,6 +109,7 @@ class _Scripted(LoopbackHTTP):
             "query": query,
             "body": body,
             "authorization": request.headers.get("Authorization"),
+            "peer": request.client_address,  # the same for requests over one kept-alive connection
         }
         with self._lock:
             self.calls += 1
@@ -154,6 +159,10 @@ class FakeGoogleCSE(_Scripted):
         self.key, self.cx = key, cx
         super().__init__(port)
 
+    def settings(self) -> dict[str, Any]:
+        """The server settings that point Google Custom Search here."""
+        return {"google_cse_api_key": SecretStr(self.key), "google_cse_id": self.cx, "google_cse_url": self.url}
+
     def answer(self, record: dict[str, Any], *, empty: bool) -> tuple[int, Any]:
         query = record["query"]
         if query.get("key") != self.key:
@@ -173,6 +182,10 @@ class FakeDashScope(_Scripted):
     def __init__(self, key: str = "sk-dashscope", port: int = 0) -> None:
         self.key = key
         super().__init__(port)
+
+    def settings(self) -> dict[str, Any]:
+        """The server settings that point DashScope here."""
+        return {"dashscope_api_key": SecretStr(self.key), "dashscope_search_url": self.url}
 
     def answer(self, record: dict[str, Any], *, empty: bool) -> tuple[int, Any]:
         if record["authorization"] != f"Bearer {self.key}":

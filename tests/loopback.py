@@ -16,6 +16,7 @@ class LoopbackHTTP:
 
     methods: tuple[str, ...] = ("GET",)  # others get the standard library's 501
     base_path = ""
+    protocol_version = "HTTP/1.0"  # "HTTP/1.1" keeps connections open, as real upstreams do
 
     def __init__(self, port: int) -> None:
         self._lock = threading.Lock()
@@ -27,7 +28,9 @@ class LoopbackHTTP:
         def quiet(request: BaseHTTPRequestHandler, format: str, *args: Any) -> None:
             pass
 
-        handler = type("Handler", (BaseHTTPRequestHandler,), {"log_message": quiet})
+        handler = type(
+            "Handler", (BaseHTTPRequestHandler,), {"log_message": quiet, "protocol_version": self.protocol_version}
+        )
         for method in self.methods:
             setattr(handler, f"do_{method}", serve)
         self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)

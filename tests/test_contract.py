@@ -14,6 +14,7 @@ import pytest
 from providers.contract import Query
 from providers.models import DATASETS
 from tests.conftest import RuntimeFactory, tdx_server
+from tests.fake_searxng import FakeDashScope, FakeGoogleCSE, FakeSearxng
 from tests.fake_tdx import FakeTdx
 
 D = dt.date
@@ -33,6 +34,17 @@ CASES = {
     ("pytdx", "daily"): Query("daily", "600519.SH", "cn", D(2024, 6, 1), D(2024, 6, 30)),
     ("yahoo", "daily"): Query("daily", "AAPL", "global", D(2020, 6, 1), D(2020, 6, 30)),
     ("yahoo", "adj_factor"): Query("adj_factor", "AAPL", "global", D(2020, 6, 1), D(2020, 6, 30)),
+    **{
+        (web, "search"): Query(
+            "search",
+            "贵州茅台 业绩",
+            "web",
+            D(2024, 12, 30),
+            D(2024, 12, 30),
+            extra=(("language", "zh-CN"), ("categories", ""), ("max_results", "10")),
+        )
+        for web in ("searxng", "dashscope", "google_cse")
+    },
 }
 _DATED = {"daily": "trade_date", "adj_factor": "trade_date", "trade_cal": "cal_date", "daily_basic": "trade_date",
           "fina_indicator": "ann_date", "macro": "period", "income": "ann_date"}  # fmt: skip
@@ -46,9 +58,11 @@ def test_every_registered_module_has_a_case(make_runtime: RuntimeFactory) -> Non
 
 @pytest.mark.parametrize(("provider", "dataset"), sorted(CASES))
 def test_provider_answers_the_standard_model(
-    make_runtime: RuntimeFactory, tdx: FakeTdx, provider: str, dataset: str
-) -> None:
-    rt = make_runtime(tdx_servers=[tdx_server(tdx)])
+    make_runtime: RuntimeFactory, tdx: FakeTdx, searxng: FakeSearxng, google: FakeGoogleCSE,
+    dashscope: FakeDashScope, provider: str, dataset: str,
+) -> None:  # fmt: skip
+    rt = make_runtime(tdx_servers=[tdx_server(tdx)], searxng_url=searxng.url, **google.settings(),
+                      **dashscope.settings())  # fmt: skip
     query = CASES[(provider, dataset)]
     fetched = rt.composer.providers[provider].call(query, "req-1")
     rows, spec = fetched.rows, DATASETS[dataset]

@@ -122,6 +122,36 @@ def test_bad_payloads_count_as_failures_but_refusals_do_not() -> None:
     assert guard.breaker.state == "open"
 
 
+def test_an_upstreams_own_429_with_a_wait_is_waited_out_once_and_capped() -> None:
+    ticks = Ticks()
+    guard = _guard(ticks, tries=3, backoff=0.5)
+    answers: list[object] = [RateLimited("429", provider="up", dataset="d", retry_after=1, asked_wait=1.0), "ok"]
+
+    def once() -> object:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    outcomes: list[str] = []
+    assert guard.run("d", once, outcomes.append) == "ok"
+    assert ticks.slept == [1.0] and outcomes == ["RateLimited", "ok"]
+
+    def always() -> None:  # asks for a minute: waited for the patience (4 x backoff) once, then surfaced
+        raise RateLimited("429", provider="up", dataset="d", retry_after=60, asked_wait=60.0)
+
+    with pytest.raises(RateLimited):
+        guard.run("d", always, lambda _: None)
+    assert ticks.slept == [1.0, 2.0]
+
+    def quota() -> None:  # a quota the upstream names in its answer, with no wait asked: never slept through
+        raise RateLimited("quota", provider="up", dataset="d", retry_after=60)
+
+    with pytest.raises(RateLimited):
+        guard.run("d", quota, lambda _: None)
+    assert ticks.slept == [1.0, 2.0]
+
+
 # A real bar: 600519.SH on 2024-06-20 from tushare (vol in lots, amount in thousand CNY).
 BAR: dict[str, Any] = {
     "ts_code": "600519.SH", "trade_date": "2024-06-20", "open": 1500.0, "high": 1516.01, "low": 1498.0,

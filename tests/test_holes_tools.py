@@ -155,15 +155,7 @@ async def test_an_empty_zero_or_false_date_is_an_error_not_latest(runtime: Any) 
         assert not result.is_error and (result.structured_content or {})["trade_date"] == "2024-12-31"
 
 
-@pytest.fixture(scope="module")
-def searxng() -> Iterator[FakeSearxng]:
-    fake = FakeSearxng().start()
-    yield fake
-    fake.stop()
-
-
 async def test_a_64kb_search_query_is_a_parameter_error(make_runtime: RuntimeFactory, searxng: FakeSearxng) -> None:
-    searxng.reset()
     rt = make_runtime(searxng_url=searxng.url)
     error = error_of(await call(rt, "search", query="茅台" * 32 * 1024))
     _shape(error)

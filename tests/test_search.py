@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 
 from tests.conftest import CLOSED, RuntimeFactory, SettableClock
 from tests.fake_searxng import FakeDashScope, FakeGoogleCSE, FakeSearxng
@@ -20,53 +18,6 @@ QUERY = "贵州茅台 业绩"
 def _no_search_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("SEARXNG_URL", "DASHSCOPE_API_KEY", "GOOGLE_CSE_API_KEY", "GOOGLE_CSE_ID"):
         monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture(scope="session")
-def fake_searxng() -> Iterator[FakeSearxng]:
-    fake = FakeSearxng().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="session")
-def fake_google() -> Iterator[FakeGoogleCSE]:
-    fake = FakeGoogleCSE().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="session")
-def fake_dashscope() -> Iterator[FakeDashScope]:
-    fake = FakeDashScope().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def searxng(fake_searxng: FakeSearxng) -> FakeSearxng:
-    fake_searxng.reset()
-    return fake_searxng
-
-
-@pytest.fixture
-def google(fake_google: FakeGoogleCSE) -> FakeGoogleCSE:
-    fake_google.reset()
-    return fake_google
-
-
-@pytest.fixture
-def dashscope(fake_dashscope: FakeDashScope) -> FakeDashScope:
-    fake_dashscope.reset()
-    return fake_dashscope
-
-
-def google_settings(fake: FakeGoogleCSE) -> dict[str, Any]:
-    return {"google_cse_api_key": SecretStr(fake.key), "google_cse_id": fake.cx, "google_cse_url": fake.url}
-
-
-def dashscope_settings(fake: FakeDashScope) -> dict[str, Any]:
-    return {"dashscope_api_key": SecretStr(fake.key), "dashscope_search_url": fake.url}
 
 
 async def answer(rt: Any, **arguments: Any) -> dict[str, Any]:
@@ -144,7 +95,9 @@ async def test_429_waits_and_retries_once(make_runtime: RuntimeFactory, searxng:
     assert searxng.calls == 2
     assert body["provider"] == "searxng" and body["result_count"] == 4
     outcomes = [(a["provider"], a["outcome"]) for a in body["cite"]["attempts"]]
-    assert outcomes == [("warehouse", "miss"), ("searxng", "RateLimited"), ("searxng", "ok")]
+    assert outcomes == [("warehouse", "miss"), ("searxng", "ok")]  # the guard's wait, as for every upstream
+    metrics = rt.metrics.render().decode()
+    assert 'twilight_upstream_calls_total{dataset="search",outcome="RateLimited",provider="searxng"} 1.0' in metrics
 
 
 async def test_429_twice_without_fallback_is_a_rate_limit(make_runtime: RuntimeFactory, searxng: FakeSearxng) -> None:
@@ -158,10 +111,10 @@ async def test_429_twice_without_fallback_is_a_rate_limit(make_runtime: RuntimeF
 async def test_searxng_down_falls_back_to_google(
     make_runtime: RuntimeFactory, searxng: FakeSearxng, google: FakeGoogleCSE
 ) -> None:
-    rt = make_runtime(searxng_url=searxng.url, **google_settings(google))
+    rt = make_runtime(searxng_url=searxng.url, **google.settings())
     searxng.mode = "down"
     body = await answer(rt, query=QUERY, max_results=5)
-    assert searxng.calls == 1 and google.calls == 1
+    assert searxng.calls == 3 and google.calls == 1  # a 5xx is retried in place (TWILIGHT_UPSTREAM_TRIES) first
     asked = google.requests[0]["query"]
     assert asked["q"] == QUERY and asked["num"] == "5" and asked["lr"] == "lang_zh-CN" and asked["cx"] == google.cx
     assert body["provider"] == "google_cse"
@@ -178,7 +131,7 @@ async def test_searxng_down_falls_back_to_google(
 async def test_searxng_unreachable_or_empty_falls_back(
     make_runtime: RuntimeFactory, searxng: FakeSearxng, dashscope: FakeDashScope, google: FakeGoogleCSE
 ) -> None:
-    rt = make_runtime(searxng_url=f"http://{CLOSED}", **dashscope_settings(dashscope), **google_settings(google))
+    rt = make_runtime(searxng_url=f"http://{CLOSED}", **dashscope.settings(), **google.settings())
     body = await answer(rt, query=QUERY)
     assert body["provider"] == "dashscope" and google.calls == 0
     assert dashscope.requests[0]["authorization"] == f"Bearer {dashscope.key}"
@@ -187,13 +140,36 @@ async def test_searxng_unreachable_or_empty_falls_back(
     assert body["results"][0]["cite"]["source"] == "dashscope"
     assert body["results"][0]["url"] == "https://example.net/moutai"
 
-    rt = make_runtime(searxng_url=searxng.url, **dashscope_settings(dashscope), **google_settings(google))
+    rt = make_runtime(searxng_url=searxng.url, **dashscope.settings(), **google.settings())
     searxng.mode = "empty"
     dashscope.mode = "empty"
     body = await answer(rt, query=QUERY)
     assert body["provider"] == "google_cse" and google.calls == 1
     outcomes = [(a["provider"], a["outcome"]) for a in body["cite"]["attempts"]]
-    assert outcomes == [("warehouse", "miss"), ("searxng", "NoData"), ("dashscope", "NoData"), ("google_cse", "ok")]
+    assert outcomes == [("warehouse", "miss"), ("searxng", "empty"), ("dashscope", "empty"), ("google_cse", "ok")]
+
+
+async def test_questions_share_one_kept_alive_connection(make_runtime: RuntimeFactory, searxng: FakeSearxng) -> None:
+    rt = make_runtime(searxng_url=searxng.url)
+    for n in range(3):
+        await answer(rt, query=f"{QUERY} {n}")
+    assert searxng.calls == 3
+    assert len({r["peer"] for r in searxng.requests}) == 1  # one pooled client, not one per request
+
+
+async def test_a_failing_searxng_opens_its_breaker_and_is_not_asked_until_the_cooldown(
+    make_runtime: RuntimeFactory, searxng: FakeSearxng, google: FakeGoogleCSE
+) -> None:
+    rt = make_runtime(searxng_url=searxng.url, upstream_tries=1, breaker_failures=2, **google.settings())
+    searxng.mode = "down"
+    for n in range(2):
+        await answer(rt, query=f"{QUERY} {n}")
+    assert searxng.calls == 2 and google.calls == 2
+    body = await answer(rt, query=f"{QUERY} 2")
+    assert searxng.calls == 2 and google.calls == 3  # the open breaker answers for SearXNG
+    attempts = body["cite"]["attempts"]
+    assert (attempts[1]["provider"], attempts[1]["outcome"]) == ("searxng", "CircuitOpen")
+    assert rt.composer.status({})["searxng"]["breaker"] == "open"
 
 
 async def test_everything_down_is_a_service_error_naming_the_settings(

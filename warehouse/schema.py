@@ -42,7 +42,7 @@ def normalized(spec: Dataset) -> Table:
     return Table(spec.table, spec.rule, (*spec.key, "source"), spec.ddl(), date_column=spec.date or "fetched_at")
 
 
-NORMALIZED = tuple(normalized(spec) for spec in DATASETS.values())
+NORMALIZED = tuple(normalized(spec) for spec in DATASETS.values() if spec.stored)
 TABLES: tuple[Table, ...] = (
     Table(
         "raw_payloads",
