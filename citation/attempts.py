@@ -26,6 +26,11 @@ class Attempts:
         with self._lock:  # fetches run in worker threads
             self.log.append(entry)
 
+    def merge(self, other: Attempts) -> None:
+        """Append the log of a fetch made beside this answer's, where it is used."""
+        with self._lock:
+            self.log.extend(other.log)
+
     @property
     def chain(self) -> list[str]:
         seen: list[str] = []

@@ -20,7 +20,7 @@ class AccountsTokenVerifier:
         self._tokens = tokens
 
     async def verify_token(self, token: str) -> AccessToken | None:
-        owner = await anyio.to_thread.run_sync(self._tokens.owner, token)
+        owner = self._tokens.known_owner(token) or await anyio.to_thread.run_sync(self._tokens.owner, token)
         if owner is None:
             return None
         scopes = [ACTIVE_SCOPE] if owner.state is TokenState.ACTIVE else []

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from profiles.envfile import read_env
 from provisioning.accounts import DEFAULT_RATE_LIMIT_PER_MIN, ApiKey, User
+from provisioning.changes import ChangeMark
 
 TOKEN_PREFIX = "td_"
 
@@ -50,9 +51,23 @@ class KeyListing:
     revoked_at: dt.datetime | None
 
 
+_Row = tuple[str, dt.datetime | None, int, int, dt.datetime | None]  # user, revoked_at, key id, limit, paid_until
+_REMEMBERED = 10_000  # owners kept at most (only keys that exist are: a stranger's guesses cost a read each)
+
+
 class TokenStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._mark = ChangeMark.of(engine)
+        self._known: dict[str, tuple[int, _Row]] = {}  # digest -> (the mark it was read at, its row)
+
+    def known_owner(self, raw: str) -> TokenOwner | None:
+        """The owner as last read, if nobody has written to the accounts since (no query: SQLite only);
+        None means "ask `owner`", not "unknown"."""
+        remembered = self._known.get(digest(raw)) if self._mark is not None else None
+        if remembered is None or self._mark is None or remembered[0] != self._mark.now():
+            return None
+        return _owner_of(remembered[1])
 
     def issue(self, user_name: str, rate_limit_per_min: int = DEFAULT_RATE_LIMIT_PER_MIN) -> str:
         """Create the user if new, and a fresh token; returns the raw token (shown once)."""
@@ -117,19 +132,32 @@ class TokenStore:
         return [KeyListing(*row) for row in rows]
 
     def owner(self, raw: str) -> TokenOwner | None:
+        mark = self._mark.now() if self._mark is not None else None  # before the read: a write during it shows
+        key = digest(raw)
         with self._engine.connect() as conn:
-            row = conn.execute(
+            found = conn.execute(
                 select(User.name, ApiKey.revoked_at, ApiKey.id, ApiKey.rate_limit_per_min, User.paid_until)
                 .join(ApiKey, ApiKey.user_id == User.id)
-                .where(ApiKey.token_sha256 == digest(raw))
+                .where(ApiKey.token_sha256 == key)
             ).first()
-        if row is None:
+        if found is None:
             return None
-        paid_until = row[4].replace(tzinfo=dt.UTC) if row[4] is not None and row[4].tzinfo is None else row[4]
-        if row[1] is not None:
-            state = TokenState.REVOKED
-        elif paid_until is not None and paid_until <= dt.datetime.now(dt.UTC):
-            state = TokenState.EXPIRED
-        else:
-            state = TokenState.ACTIVE
-        return TokenOwner(row[0], state, row[2], row[3], paid_until)
+        row: _Row = (found[0], found[1], found[2], found[3], found[4])
+        if mark is not None:
+            if len(self._known) >= _REMEMBERED:
+                self._known.clear()
+            self._known[key] = (mark, row)
+        return _owner_of(row)
+
+
+def _owner_of(row: _Row) -> TokenOwner:
+    """A key's owner and its state now (a subscription expires while its row stays the same)."""
+    user, revoked_at, key_id, limit, paid = row
+    paid_until = paid.replace(tzinfo=dt.UTC) if paid is not None and paid.tzinfo is None else paid
+    if revoked_at is not None:
+        state = TokenState.REVOKED
+    elif paid_until is not None and paid_until <= dt.datetime.now(dt.UTC):
+        state = TokenState.EXPIRED
+    else:
+        state = TokenState.ACTIVE
+    return TokenOwner(user, state, key_id, limit, paid_until)

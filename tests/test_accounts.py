@@ -7,13 +7,14 @@ import hashlib
 import os
 import stat
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 
 from provisioning import migrate, payments
@@ -89,6 +90,51 @@ def test_revoke_and_list(engine: Engine) -> None:
     listing = store.listing()
     assert [(k.user, k.revoked_at is not None) for k in listing] == [("bob", True), ("bob", True), ("carol", False)]
     assert all(k.prefix not in (first, second, other) for k in listing)
+
+
+def test_a_key_read_once_is_known_without_a_query_until_anyone_writes(tmp_path: Path) -> None:
+    """The server's store and the CLI's are two engines (two processes in life) on one SQLite file."""
+    url = f"sqlite:///{tmp_path / 'accounts.db'}"
+    server, cli = open_accounts(url), open_accounts(url)
+    served, operator = TokenStore(server), TokenStore(cli)
+    raw = operator.issue("dora")
+    assert served.known_owner(raw) is None  # never read: ask
+    assert served.owner(raw) is not None
+    statements: list[str] = []
+    event.listen(server, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    known = served.known_owner(raw)
+    assert known is not None and known.user == "dora" and known.state is TokenState.ACTIVE and statements == []
+    operator.revoke("dora")  # another process commits: what was read no longer holds
+    assert served.known_owner(raw) is None
+    owner = served.owner(raw)
+    assert owner is not None and owner.state is TokenState.REVOKED
+    assert served.known_owner(raw) == owner
+    assert served.known_owner(raw + "x") is None and served.owner(raw + "x") is None
+    server.dispose()
+    cli.dispose()
+
+
+def test_a_known_subscription_expires_on_time_without_a_write(tmp_path: Path) -> None:
+    engine = open_accounts(f"sqlite:///{tmp_path / 'accounts.db'}")
+    store = TokenStore(engine)
+    raw = store.issue("eve")
+    ends = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE users SET paid_until = :t WHERE name = 'eve'"), {"t": ends.replace(tzinfo=None)})
+    assert store.owner(raw) is not None
+    known = store.known_owner(raw)
+    assert known is not None and known.state is TokenState.ACTIVE
+    time.sleep(max(0.0, (ends - dt.datetime.now(dt.UTC)).total_seconds()) + 0.05)
+    known = store.known_owner(raw)
+    assert known is not None and known.state is TokenState.EXPIRED
+    engine.dispose()
+
+
+def test_postgres_keys_are_read_every_time() -> None:
+    for engine in _postgres():
+        store = TokenStore(engine)
+        raw = store.issue("fay")
+        assert store.owner(raw) is not None and store.known_owner(raw) is None  # no change signal: ask
 
 
 def test_sqlite_file_is_owner_only(tmp_path: Path) -> None:

@@ -7,6 +7,8 @@ factors; the calendar again), where a peer server asks once.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from tests.conftest import RuntimeFactory, SettableClock
@@ -77,3 +79,46 @@ async def test_a_cold_answer_lands_before_anyone_reads_its_code(
         k: body[k] for k in ("close_raw", "close_qfq", "adj_factor")
     }
     assert upstream.calls["daily"] == 1 and upstream.calls["adj_factor"] == 1
+
+
+def _outcomes(body: dict[str, object]) -> list[tuple[str, str, str]]:
+    cite = body["cite"]
+    assert isinstance(cite, dict)
+    return [(a["provider"], a["dataset"], a["outcome"]) for a in cite["attempts"]]
+
+
+async def test_once_a_cold_bar_is_known_the_factors_are_fetched_beside_the_next_bar(
+    make_runtime: RuntimeFactory, upstream: FakeTushare, clock: SettableClock
+) -> None:
+    clock.set(2026, 12, 1)
+    rt = make_runtime()
+    await call(rt, "price", code=CODES[0])  # the first: nothing known, the factors after the bar
+    before = dict(upstream.calls)
+    body = (await call(rt, "price", code=CODES[1])).structured_content
+    assert body is not None and body["trade_date"] == "2026-04-15"
+    assert upstream.calls["daily"] - before["daily"] == 1 and upstream.calls["adj_factor"] - before["adj_factor"] == 1
+    assert body["adj_factor"] == 181.704 == body["adj_factor_latest"]  # 000002.SZ's factor that day
+    # the factors' tries are logged after the bar's, whichever upstream answered first
+    assert _outcomes(body) == [("warehouse", "daily", "miss"), ("tushare", "daily", "ok"),
+                               ("warehouse", "adj_factor", "miss"), ("tushare", "adj_factor", "ok")]  # fmt: skip
+
+
+async def test_a_bar_older_than_the_guess_drops_it_and_asks_the_bars_own_day(
+    make_runtime: RuntimeFactory, upstream: FakeTushare, clock: SettableClock
+) -> None:
+    """As a suspended stock's would be: its newest bar is older than the newest day a cold bar has had."""
+    clock.set(2026, 12, 1)
+    rt = make_runtime()
+    await call(rt, "price", code=CODES[0])  # a bar of 2026-04-15 is known
+    clock.set(2025, 1, 10)  # 600036.SH's newest bar on or before that day is of 2024-12-31
+    before = upstream.calls["adj_factor"]
+    body = (await call(rt, "price", code="600036.SH")).structured_content
+    assert body is not None and body["trade_date"] == "2024-12-31" and body["close_raw"] == 39.3
+    assert body["adj_factor"] == 6.0581  # the factor of the bar's own day, from the fixture
+    assert upstream.calls["adj_factor"] - before == 2  # the guess (dropped, never landed) and the day's own
+    assert [o for o in _outcomes(body) if o[1] == "adj_factor"] == [("warehouse", "adj_factor", "miss"),
+                                                                    ("tushare", "adj_factor", "ok")]  # fmt: skip
+    landed = rt.store.query(
+        "SELECT min(start_date) FROM fetch_log WHERE dataset = 'adj_factor' AND scope = '600036.SH'"
+    )
+    assert landed == [(dt.date(2024, 12, 31),)]

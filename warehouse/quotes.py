@@ -11,6 +11,7 @@ preferred source (the composer's order) among fresh rows; the others are the cro
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -86,6 +87,8 @@ class QuoteService(DatasetReader):
         """`cross_check` names the providers asked for a second opinion on each A-share close."""
         super().__init__(store, composer, calendar, flight, clock, lookback_days, curator)
         self.cross_check_sources = cross_check
+        self._beside = concurrent.futures.ThreadPoolExecutor(8, thread_name_prefix="cold-factors")
+        self._newest_cold: dt.date | None = None  # the newest day of a bar a cold question has fetched
 
     # -- store reads -------------------------------------------------------------------------
     def _rows(self, code: str, day: dt.date, market: str) -> list[Row]:
@@ -212,22 +215,39 @@ class QuoteService(DatasetReader):
         found: dict[str, Any] = {}
 
         def fetch() -> tuple[ProviderError | None, Callable[[], None]]:
+            stored_factors = self._store.read(("norm_adj_factor",), _ANY_FACTOR_SQL, (code,), scope=code)
+            # The factors are fetched beside the bar, from the newest day a cold bar has had so far: the
+            # bar is of that day or later unless the code is suspended (or this is the first question,
+            # when nothing is known yet); then the guess is dropped, unlanded, and the bar's day asked.
+            since = min(candidate, self._newest_cold) if self._newest_cold is not None else None
+            guess_log = Attempts()
+            guess = None if stored_factors or since is None else self._beside.submit(
+                self._prepare, Query("adj_factor", code, market, since, max(candidate, latest_day)), guess_log,
+                request_id,
+            )  # fmt: skip
             bars, landed = self._prepare(Query("daily", code, market, candidate, candidate, latest=True), attempts,
                                          request_id)  # fmt: skip
             landings = [landed]
             bar_rows: list[dict[Hashable, Any]] = bars.rows.to_dict("records")
-            if not bar_rows or self._store.read(("norm_adj_factor",), _ANY_FACTOR_SQL, (code,), scope=code):
+            if not bar_rows or stored_factors:
                 return None, self._store.write_behind(landings)
             bar = max(bar_rows, key=lambda r: r["trade_date"])
             day = bar["trade_date"]
+            self._newest_cold = max(day, self._newest_cold or day)
             try:
-                factors, landed = self._prepare(
-                    Query("adj_factor", code, market, day, max(day, latest_day)), attempts, request_id
-                )  # fmt: skip
+                if guess is not None and since is not None and day >= since:
+                    try:
+                        factors, landed = guess.result()
+                    finally:
+                        attempts.merge(guess_log)
+                else:
+                    factors, landed = self._prepare(
+                        Query("adj_factor", code, market, day, max(day, latest_day)), attempts, request_id
+                    )  # fmt: skip
             except ProviderError as exc:
                 return exc, self._store.write_behind(landings)
             landings.append(landed)
-            factor_rows: list[dict[Hashable, Any]] = factors.rows.to_dict("records")
+            factor_rows = [r for r in factors.rows.to_dict("records") if r["trade_date"] >= day]
             mine = [r["adj_factor"] for r in factor_rows if r["trade_date"] == day]
             plain = factors.raw.source == bars.raw.source and factors.raw.source not in RELATIVE_FACTORS
             if not plain or not mine or any(cell(r["adj_factor"]) is None for r in factor_rows):
