@@ -16,7 +16,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from providers.contract import _conform_few, _conform_many, conform_rows
+from providers.contract import Payload, _conform_few, _conform_many, conform_rows
 from providers.models import DATASETS
 from tests.fake_tushare import FIXTURES
 
@@ -93,6 +93,24 @@ def test_real_bars_take_the_few_path_and_keep_their_figures() -> None:
     day = rows["trade_date"].iloc[0]
     assert isinstance(day, dt.date) and day.strftime("%Y%m%d") == _REAL[0]["trade_date"]
     assert str(rows["close"].dtype) == "float64"
+
+
+def test_a_few_rows_become_the_plain_values_many_do() -> None:
+    """A library's frame of a question (value by value) and of a whole market (by column) hold the same
+    values, missing ones as None whatever pandas calls them."""
+    frame = pd.DataFrame(_REAL[:40]).astype({"close": "float64", "vol": "float64"})
+    frame["listed"] = pd.to_datetime(frame["trade_date"], format="%Y%m%d")
+    frame["count"] = pd.array(range(len(frame)), dtype="Int64")
+    for column, missing in (("close", math.nan), ("ts_code", None), ("listed", pd.NaT), ("count", pd.NA)):
+        frame.loc[2, column] = missing
+    whole = Payload.of("daily", frame)
+    assert len(frame) > 32 and whole.items[2][frame.columns.get_loc("close")] is None
+    for rows in (frame.iloc[:3], frame.iloc[2:3]):
+        few = Payload.of("daily", rows.reset_index(drop=True))
+        assert few.fields == whole.fields
+        assert few.items == whole.items[rows.index[0] : rows.index[-1] + 1]
+    lone = dict(zip(frame.columns, Payload.of("daily", frame.iloc[2:3]).items[0], strict=True))
+    assert [lone[c] for c in ("close", "ts_code", "listed", "count")] == [None] * 4
 
 
 _BARS = pd.DataFrame(_REAL).assign(currency="CNY")
