@@ -134,6 +134,24 @@ _METRICS: list[tuple[re.Pattern[str], Callable[[str, int | None], frozenset[str]
     (re.compile(r"归属于(?:上市公司|母公司)?(?:股东|所有者)的净利润|归母净利润|净利润|净利|net profit|net income|"
                 r"n_income_attr_p", re.I), _fixed("n_income_attr_p"), None),
     (re.compile(rf"营业收入|营收|收入|{_L}revenues?{_R}|{_L}sales{_R}", re.I), _fixed("revenue"), None),
+    # Balance sheet and cash flow levels (after the ratios that name them: 资产负债率, 总资产收益率).
+    (re.compile(r"资产总计|资产总额|总资产|total assets|total_assets", re.I), _fixed("total_assets"), None),
+    (re.compile(r"负债合计|负债总额|总负债|total liabilities|total_liab", re.I), _fixed("total_liab"), None),
+    (re.compile(r"归属于(?:上市公司|母公司)?(?:股东|所有者)的?(?:权益|净资产)|归母(?:股东|所有者)?(?:权益|净资产)|"
+                r"equity attributable to (?:the )?(?:parent|shareholders)|total_hldr_eqy_exc_min_int", re.I),
+     _fixed("total_hldr_eqy_exc_min_int"), None),
+    (re.compile(r"(?:股东|所有者)权益合计|total (?:shareholders' )?equity|total_hldr_eqy_inc_min_int", re.I),
+     _fixed("total_hldr_eqy_inc_min_int"), None),
+    (re.compile(r"经营活动(?:产生的)?现金流量?净额|经营(?:性)?现金流(?:量)?(?:净额)?|operating cash flows?|"
+                r"cash flows? from operati(?:ons|ng activities)|n_cashflow_act", re.I), _fixed("n_cashflow_act"), None),
+    (re.compile(r"投资活动(?:产生的)?现金流量?净额|投资(?:性)?现金流(?:量)?(?:净额)?|investing cash flows?|"
+                r"n_cashflow_inv_act", re.I), _fixed("n_cashflow_inv_act"), None),
+    (re.compile(r"筹资活动(?:产生的)?现金流量?净额|筹资(?:性)?现金流(?:量)?(?:净额)?|financing cash flows?|"
+                r"n_cash_flows_fnc_act", re.I), _fixed("n_cash_flows_fnc_act"), None),
+    (re.compile(r"现金及现金等价物净增加额|net (?:increase|change) in cash|n_incr_cash_cash_equ", re.I),
+     _fixed("n_incr_cash_cash_equ"), None),
+    (re.compile(r"期末现金及现金等价物余额|期末现金(?:余额)?|cash (?:and cash equivalents )?at (?:the )?end of (?:the )?"
+                r"period|c_cash_equ_end_period", re.I), _fixed("c_cash_equ_end_period"), None),
     (re.compile(rf"{_L}(?:s?ma|ema)[ _]?(?P<n>\d+)|{_N}\s*日\s*(?:均线|均价|移动平均线?)|(?P<n2>\d+)[- ]day "
                 r"(?:moving average|s?ma)|均线|moving average", re.I), _windowed("ma_", "", (5, 10, 20, 60)), None),
     (re.compile(rf"{_N}\s*(?:个)?(?:交易)?日\s*(?:的)?\s*(?:累计)?\s*(?:涨跌幅|涨幅|跌幅|动量|收益率?|回报|表现|上涨|下跌|涨|跌)|(?P<n2>\d+)[- ]day "

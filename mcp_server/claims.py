@@ -124,12 +124,16 @@ TOOLS: tuple[ClaimsTool, ...] = (
     ClaimsTool(
         "financials",
         """Financial statements of one A-share, point in time, as cited claims {metric, value, unit,
-        period, period_kind, ann_date, cite}. statement=income (利润表): revenue (营业收入),
-        operate_profit (营业利润), n_income_attr_p (归母净利润), all in yuan (CNY), and basic_eps
-        (基本每股收益, CNY per share). The period's kind says what it covers: Q1, H1, Q3 (nine months,
-        cumulative) or annual. Only reports announced (ann_date) by `as_of` are used.""",
-        {"income": DATASETS["income"]},
-        later=("balancesheet", "cashflow"),
+        period, period_kind, ann_date, cite}; amounts in yuan (CNY), consolidated.
+        statement=income (利润表): revenue (营业收入), operate_profit (营业利润), n_income_attr_p
+        (归母净利润), basic_eps (基本每股收益, CNY per share). statement=balancesheet (资产负债表, at the
+        period's end): total_assets (资产总计), total_liab (负债合计), total_hldr_eqy_exc_min_int
+        (归母股东权益), total_hldr_eqy_inc_min_int (股东权益合计). statement=cashflow (现金流量表):
+        n_cashflow_act (经营活动现金流量净额), n_cashflow_inv_act (投资活动…), n_cash_flows_fnc_act
+        (筹资活动…), n_incr_cash_cash_equ (现金及现金等价物净增加额), c_cash_equ_end_period (期末现金及
+        现金等价物余额). The period's kind says what it covers: Q1, H1, Q3 (nine months, cumulative) or
+        annual. Only reports announced (ann_date) by `as_of` are used.""",
+        {name: DATASETS[name] for name in ("income", "balancesheet", "cashflow")},
     ),
 )
 

@@ -29,6 +29,8 @@ DATE_COLUMN = {
     "trade_cal": "cal_date",
     "fina_indicator": "ann_date",
     "income": "ann_date",
+    "balancesheet": "ann_date",
+    "cashflow": "ann_date",
     "stock_basic": "list_date",
 }
 ROW_CAP = 6000  # tushare's cap per request for daily, adj_factor and daily_basic

@@ -25,6 +25,8 @@ CASES = {
     ("tushare", "daily_basic"): Query("daily_basic", "600519.SH", "cn", D(2024, 6, 1), D(2024, 6, 30)),
     ("tushare", "fina_indicator"): Query("fina_indicator", "600519.SH", "cn", D(2024, 1, 1), D(2025, 12, 31)),
     ("tushare", "income"): Query("income", "600502.SH", "cn", D(2025, 1, 1), D(2025, 12, 31)),
+    ("tushare", "balancesheet"): Query("balancesheet", "600000.SH", "cn", D(2018, 1, 1), D(2018, 12, 31)),
+    ("tushare", "cashflow"): Query("cashflow", "600000.SH", "cn", D(2018, 1, 1), D(2018, 12, 31)),
     ("tushare", "stock_basic"): Query("stock_basic", "600519.SH", "cn", D(1990, 1, 1), D(2026, 6, 30)),
     ("akshare", "daily"): Query("daily", "600519.SH", "cn", D(2024, 6, 1), D(2024, 6, 30)),
     ("akshare", "adj_factor"): Query("adj_factor", "600519.SH", "cn", D(2024, 6, 1), D(2024, 6, 30)),
@@ -47,7 +49,8 @@ CASES = {
     },
 }
 _DATED = {"daily": "trade_date", "adj_factor": "trade_date", "trade_cal": "cal_date", "daily_basic": "trade_date",
-          "fina_indicator": "ann_date", "macro": "period", "income": "ann_date"}  # fmt: skip
+          "fina_indicator": "ann_date", "macro": "period", "income": "ann_date", "balancesheet": "ann_date",
+          "cashflow": "ann_date"}  # fmt: skip
 
 
 def test_every_registered_module_has_a_case(make_runtime: RuntimeFactory) -> None:

@@ -1,7 +1,8 @@
-"""`financials`: income statements as cited claims, point in time, through the real tushare SDK.
+"""`financials`: the three statements as cited claims, point in time, through the real tushare SDK.
 
-The stand-in serves the one real `income` row in the fixture pack: 600502.SH's 2025Q1 statement,
-announced 2025-04-26 (tests/fixtures/tushare/README.md). A day before that announcement the
+The stand-in serves the real statement rows in the fixture pack: 600502.SH's 2025Q1 income
+statement, announced 2025-04-26, and 600000.SH's 2018Q1 balance sheet and cash flow statement,
+announced 2018-04-28 (tests/fixtures/tushare/README.md). A day before that announcement the
 report is not known; the earlier-report case of the same read is in test_declarations.py.
 """
 
@@ -83,13 +84,73 @@ async def test_the_newest_report_answers_however_old(
     assert upstream.calls["income"] == 2  # the window, then everything the source has
 
 
-@pytest.mark.parametrize("statement", ["balancesheet", "cashflow", "profit"])
+# 600000.SH (浦发银行) 2018Q1, as tushare sent it (tushare_wire/balancesheet.json and cashflow.json).
+SPDB_2018Q1 = {
+    "balancesheet": {"total_assets": 6132993000000.0, "total_liab": 5698180000000.0,
+                     "total_hldr_eqy_exc_min_int": 428220000000.0, "total_hldr_eqy_inc_min_int": 434813000000.0},
+    "cashflow": {"n_cashflow_act": -48725000000.0, "n_cashflow_inv_act": 115503000000.0,
+                 "n_cash_flows_fnc_act": -44397000000.0, "n_incr_cash_cash_equ": 21620000000.0,
+                 "c_cash_equ_end_period": 169078000000.0},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("statement", sorted(SPDB_2018Q1))
+async def test_balance_sheet_and_cash_flow_claims_point_in_time(
+    make_runtime: RuntimeFactory, clock: SettableClock, upstream: FakeTushare, statement: str
+) -> None:
+    clock.set(2018, 7, 20)
+    rt = make_runtime()
+    body = (await call(rt, "financials", code="600000", statement=statement)).structured_content
+    claims = claims_of(body)
+    assert {m: (c["value"], c["unit"]) for m, c in claims.items()} == {
+        m: (v, "CNY") for m, v in SPDB_2018Q1[statement].items()
+    }
+    for claim in claims.values():
+        assert (claim["period"], claim["period_kind"], claim["ann_date"]) == ("2018-03-31", "Q1", "2018-04-28")
+        assert claim["cite"]["source"] == "tushare"
+    assert upstream.calls[statement] == 1
+    before = error_of(await call(rt, "financials", code="600000", statement=statement, period="20180331",
+                                 as_of="2018-04-27"))  # fmt: skip
+    assert before["category"] == "PARAMETER" and "2018-04-28" in before["message"]
+    stored = rt.store.query(f"SELECT count(*) FROM norm_{statement} WHERE ts_code = '600000.SH'")
+    assert stored == [(1,)]  # through the warehouse's layers, raw payload included
+    assert rt.store.query("SELECT count(*) FROM raw_payloads WHERE api_name = ?", [statement]) == [(1,)]
+
+
+async def test_balance_sheet_and_cash_flow_figures_verify_under_their_own_words(
+    make_runtime: RuntimeFactory, clock: SettableClock
+) -> None:
+    clock.set(2018, 7, 20)
+    rt = make_runtime()
+    ids = {}
+    for statement in SPDB_2018Q1:
+        body = (await call(rt, "financials", code="600000", statement=statement)).structured_content
+        assert body is not None
+        ids[statement] = body["cite"]["tool_call_id"]
+    bs, cf = ids["balancesheet"], ids["cashflow"]
+    replies = {
+        f"浦发银行2018年一季度末总资产6.13万亿元 [{bs}]": ("verified", "total_assets"),
+        f"负债合计5.70万亿元 [{bs}]": ("verified", "total_liab"),
+        f"归母股东权益4282.2亿元 [{bs}]": ("verified", "total_hldr_eqy_exc_min_int"),
+        f"经营活动现金流量净额-487.25亿元 [{cf}]": ("verified", "n_cashflow_act"),
+        f"投资活动现金流量净额1155.03亿元 [{cf}]": ("verified", "n_cashflow_inv_act"),
+        f"期末现金及现金等价物余额1690.78亿元 [{cf}]": ("verified", "c_cash_equ_end_period"),
+        f"总负债6.13万亿元 [{bs}]": ("mismatch", None),  # total assets' figure under liabilities' name
+        f"资产负债率92.9% [{bs}]": ("mismatch", None),  # a ratio the answer does not hold
+    }
+    for reply, (status, matched) in replies.items():
+        verdict = (await call(rt, "verify_answer", text=reply)).structured_content
+        assert verdict is not None
+        assert (verdict["claims"][0]["status"], verdict["claims"][0]["matched"]) == (status, matched), (reply, verdict)
+
+
+@pytest.mark.parametrize("statement", ["profit", "balance"])
 async def test_a_statement_not_served_is_a_parameter_error(
     make_runtime: RuntimeFactory, upstream: FakeTushare, statement: str
 ) -> None:
     error = error_of(await call(make_runtime(), "financials", code="600502", statement=statement))
     assert error["category"] == "PARAMETER" and error["argument"] == "statement"
-    assert "income" in error["remedy"] and statement in error["message"]
+    assert "income, balancesheet, cashflow" in error["remedy"] and statement in error["message"]
     assert sum(upstream.calls.values()) == 0
 
 

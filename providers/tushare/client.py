@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
@@ -26,6 +26,9 @@ from providers.errors import (
 )
 from providers.models import SHANGHAI
 from providers.symbols import tushare_date
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 NAME = "tushare"
 
@@ -44,6 +47,30 @@ def window(query: Query, scope: str = "ts_code") -> dict[str, Any]:
     if query.code == ALL:
         return {"trade_date": tushare_date(query.start)}
     return {scope: query.code, "start_date": tushare_date(query.start), "end_date": tushare_date(query.end)}
+
+
+def statements(payload: Payload) -> pd.DataFrame:
+    """A financial statement's rows (income, balancesheet, cashflow): the consolidated ones only,
+    one per (code, period, announcement).
+
+    Only report_type 1 (合并报表) is kept: the single-quarter and parent-only types are other
+    figures under the same period. tushare re-sends a statement (update_flag 0 and 1 under one
+    announcement): the updated one is kept. A restatement (a later `ann_date`) is kept beside the
+    original, so that a question about a day before it gets the figures public then.
+    """
+    import pandas as pd
+
+    frame = payload.frame()
+    if not len(frame):
+        return frame
+    if "report_type" in frame.columns:
+        frame = frame[pd.to_numeric(frame["report_type"], errors="coerce") == _CONSOLIDATED]
+    order = ["end_date", "ann_date", *(["update_flag"] if "update_flag" in frame.columns else [])]
+    frame = frame.sort_values(order, kind="stable")
+    return frame.drop_duplicates(["ts_code", "end_date", "ann_date"], keep="last")
+
+
+_CONSOLIDATED = 1
 
 
 def classify(api: str, exc: Exception) -> ProviderError:
