@@ -20,6 +20,14 @@ from tests.helpers import call, error_of
 pytestmark = pytest.mark.anyio
 
 
+async def verdicts_are(rt: Any, replies: dict[str, tuple[str, str | None]]) -> None:
+    """Each one-claim reply's status and the metric it matched, as `verify_answer` finds them."""
+    for reply, (status, matched) in replies.items():
+        verdict = (await call(rt, "verify_answer", text=reply)).structured_content
+        assert verdict is not None
+        assert (verdict["claims"][0]["status"], verdict["claims"][0]["matched"]) == (status, matched), (reply, verdict)
+
+
 def claims_of(body: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
     assert body is not None
     return {c["metric"]: c for c in body["claims"]}
@@ -138,10 +146,7 @@ async def test_balance_sheet_and_cash_flow_figures_verify_under_their_own_words(
         f"总负债6.13万亿元 [{bs}]": ("mismatch", None),  # total assets' figure under liabilities' name
         f"资产负债率92.9% [{bs}]": ("mismatch", None),  # a ratio the answer does not hold
     }
-    for reply, (status, matched) in replies.items():
-        verdict = (await call(rt, "verify_answer", text=reply)).structured_content
-        assert verdict is not None
-        assert (verdict["claims"][0]["status"], verdict["claims"][0]["matched"]) == (status, matched), (reply, verdict)
+    await verdicts_are(rt, replies)
 
 
 @pytest.mark.parametrize("statement", ["profit", "balance"])
@@ -177,10 +182,7 @@ async def test_the_answer_is_small_and_its_figures_verify_under_their_own_words(
         f"revenue of 14.54 billion yuan [{tc}]": ("verified", "revenue"),
         f"归母净利润145.42亿元 [{tc}]": ("mismatch", None),  # revenue's figure under net profit's name
     }
-    for reply, (status, matched) in replies.items():
-        verdict = (await call(rt, "verify_answer", text=reply)).structured_content
-        assert verdict is not None
-        assert (verdict["claims"][0]["status"], verdict["claims"][0]["matched"]) == (status, matched), reply
+    await verdicts_are(rt, replies)
 
 
 async def test_without_a_token_or_the_points_the_error_says_what_the_server_lacks(

@@ -4,15 +4,7 @@ Amounts are in yuan, as tushare sends them, and are balances at the period's end
 cumulative); `client.statements` says which rows are kept.
 """
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any
-
-from providers.contract import Payload, Query
-from providers.tushare.client import TushareClient, statements, window
-
-if TYPE_CHECKING:
-    import pandas as pd
+from providers.tushare.client import statement_steps
 
 DATASET = "balancesheet"
 MARKETS = frozenset({"cn"})
@@ -22,15 +14,4 @@ FIELDS = (
     "total_hldr_eqy_exc_min_int,total_hldr_eqy_inc_min_int"
 )
 
-
-def translate_query(query: Query) -> dict[str, Any]:
-    """Statements announced in [start, end] (tushare's start_date/end_date of `balancesheet` are ann_dates)."""
-    return {**window(query), "fields": FIELDS}
-
-
-def fetch(client: TushareClient, params: dict[str, Any]) -> Payload:
-    return client.query(API, params)
-
-
-def translate_result(payload: Payload, query: Query) -> pd.DataFrame:
-    return statements(payload)
+translate_query, fetch, translate_result = statement_steps(API, FIELDS)

@@ -4,15 +4,7 @@ Amounts are in yuan, as tushare sends them, cumulative from January like the inc
 `client.statements` says which rows are kept.
 """
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any
-
-from providers.contract import Payload, Query
-from providers.tushare.client import TushareClient, statements, window
-
-if TYPE_CHECKING:
-    import pandas as pd
+from providers.tushare.client import statement_steps
 
 DATASET = "cashflow"
 MARKETS = frozenset({"cn"})
@@ -22,15 +14,4 @@ FIELDS = (
     "n_cash_flows_fnc_act,n_incr_cash_cash_equ,c_cash_equ_end_period"
 )
 
-
-def translate_query(query: Query) -> dict[str, Any]:
-    """Statements announced in [start, end] (tushare's start_date/end_date of `cashflow` are ann_dates)."""
-    return {**window(query), "fields": FIELDS}
-
-
-def fetch(client: TushareClient, params: dict[str, Any]) -> Payload:
-    return client.query(API, params)
-
-
-def translate_result(payload: Payload, query: Query) -> pd.DataFrame:
-    return statements(payload)
+translate_query, fetch, translate_result = statement_steps(API, FIELDS)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -47,6 +48,28 @@ def window(query: Query, scope: str = "ts_code") -> dict[str, Any]:
     if query.code == ALL:
         return {"trade_date": tushare_date(query.start)}
     return {scope: query.code, "start_date": tushare_date(query.start), "end_date": tushare_date(query.end)}
+
+
+def statement_steps(
+    api: str, fields: str
+) -> tuple[Callable[[Query], dict[str, Any]], Callable[[TushareClient, dict[str, Any]], Payload],
+           Callable[[Payload, Query], pd.DataFrame]]:  # fmt: skip
+    """The three steps of a financial statement's module: every statement is asked and read alike.
+
+    Statements announced in [start, end] are asked (tushare's start_date/end_date of a statement
+    are announcement dates), with the fields the declaration keeps.
+    """
+
+    def translate_query(query: Query) -> dict[str, Any]:
+        return {**window(query), "fields": fields}
+
+    def fetch(client: TushareClient, params: dict[str, Any]) -> Payload:
+        return client.query(api, params)
+
+    def translate_result(payload: Payload, query: Query) -> pd.DataFrame:
+        return statements(payload)
+
+    return translate_query, fetch, translate_result
 
 
 def statements(payload: Payload) -> pd.DataFrame:
