@@ -118,6 +118,49 @@ class Pong(BaseModel):
     cite: Cite
 
 
+class ColumnSummary(BaseModel):
+    """One number column of a result too long to send whole."""
+
+    first: float | None
+    latest: float | None
+    min: float | None
+    max: float | None
+    mean: float | None
+    count: int = Field(description="Rows with a value in this column.")
+
+
+class ResultSummary(BaseModel):
+    row_count: int
+    first_date: str | None = Field(default=None, description="The oldest row's date, where rows have one.")
+    last_date: str | None = Field(default=None, description="The newest row's date, where rows have one.")
+    numbers: dict[str, ColumnSummary] = Field(default_factory=dict, description="Per number column, in its unit.")
+
+
+class FullResult(BaseModel):
+    """Where the whole result of a cut answer is: an MCP resource (`resources/read`), and a CSV for people."""
+
+    uri: str = Field(description="Read it with resources/read; only the caller who asked can.")
+    csv_url: str | None = Field(default=None, description="The same rows as CSV over HTTP, with the caller's key.")
+    expires_at: str = Field(description="Readable until then (UTC ISO 8601).")
+    rows_inline: int = Field(description="How many of the rows this answer carries (the first ones).")
+
+
+class Rows(BaseModel):
+    """A tabular answer: rows in `columns` order, each number column in the unit `units` names.
+
+    Too long for a model's context, it carries its first rows, a `summary` of all of them and a
+    `full_result` to read the rest (`mcp_server.sizing` cuts any answer built on this class).
+    """
+
+    columns: list[str]
+    rows: list[list[Any]] = Field(description="One list per row, in `columns` order; dates YYYY-MM-DD.")
+    row_count: int = Field(description="Rows in the whole result (more than `rows` when it was cut).")
+    units: dict[str, str] = Field(default_factory=dict, description="Number column -> its unit.")
+    summary: ResultSummary | None = Field(default=None, description="Set when the answer was cut: all rows.")
+    full_result: FullResult | None = Field(default=None, description="Set when the answer was cut.")
+    cite: Cite
+
+
 class TableAnswer(BaseModel):
     ts_code: str
     layer: str
