@@ -145,29 +145,28 @@ class FullResult(BaseModel):
     rows_inline: int = Field(description="How many of the rows this answer carries (the first ones).")
 
 
-class Rows(BaseModel):
-    """A tabular answer: rows in `columns` order, each number column in the unit `units` names.
-
-    Too long for a model's context, it carries its first rows, a `summary` of all of them and a
-    `full_result` to read the rest (`mcp_server.sizing` cuts any answer built on this class).
-    """
+class Tabular(BaseModel):
+    """Rows in `columns` order. Too long for a model's context, an answer carries its first rows, a
+    `summary` of all of them and a `full_result` to read the rest (`mcp_server.sizing` cuts it)."""
 
     columns: list[str]
     rows: list[list[Any]] = Field(description="One list per row, in `columns` order; dates YYYY-MM-DD.")
-    row_count: int = Field(description="Rows in the whole result (more than `rows` when it was cut).")
-    units: dict[str, str] = Field(default_factory=dict, description="Number column -> its unit.")
-    summary: ResultSummary | None = Field(default=None, description="Set when the answer was cut: all rows.")
+    row_count: int = Field(description="Rows in the whole result (more than `rows` holds when it was cut).")
+    summary: ResultSummary | None = Field(default=None, description="Set when the answer was cut: of all rows.")
     full_result: FullResult | None = Field(default=None, description="Set when the answer was cut.")
+
+
+class Rows(Tabular):
+    """A tabular answer whose number columns each have a unit (`units`), with one cite for all rows."""
+
+    units: dict[str, str] = Field(default_factory=dict, description="Number column -> its unit.")
     cite: Cite
 
 
-class TableAnswer(BaseModel):
+class TableAnswer(Tabular):
     ts_code: str
     layer: str
     adjust: str
-    columns: list[str]
-    rows: list[list[Any]] = Field(description="One list per row, in `columns` order; dates YYYY-MM-DD.")
-    row_count: int
     units: Units
     notes: list[str] = Field(default_factory=list)
     cite: Cite

@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from citation import SERVED_BY, __version__
 from citation.attempts import Attempts
 from citation.models import Attempt, Cite
+from mcp_server import sizing
 from mcp_server.context import ToolContext
 from mcp_server.errors import ToolFailure, from_exception
 from providers.symbols import FIRST_TRADING_DAY, InvalidArgument, Symbol, parse_code, parse_date, quoted
@@ -128,12 +129,26 @@ async def answer(rt: ToolContext, tool: str, body: Body, **arguments: object) ->
                 log.info("tool_failed", category=failure.category, reason=failure.message)
             _account(rt, tool, failure.category, attempts, started)
             return failure.result(tool_call_id)
-        structured = rt.signer.sign(model.model_dump(mode="json"))
+        whole = model.model_dump(mode="json")
+        options = rt.options
+        now = rt.clock.now()
+        # Without the ledger a cut answer's rest could not be read back: then it is never cut.
+        limit = options.answer_token_limit if options.ledger_enabled else 0
+        # The CSV is downloaded with a key: an answer over stdio (no key, maybe no HTTP server) names none.
+        csv_base = options.base_url if get_access_token() is not None else None
+        shown = sizing.cut(model, whole, limit, tool_call_id, now + options.result_ttl, csv_base)
+        structured = rt.signer.sign(shown or whole)
         served = json.dumps(structured, ensure_ascii=False)
-        if rt.options.ledger_enabled:
+        if options.ledger_enabled:
             given = {k: v for k, v in arguments.items() if v is not None}
-            entry = Entry(tool_call_id, caller(), tool, given, structured, rt.clock.now(), __version__)
-            rt.ledger.record(entry, served)
+            entry = Entry(tool_call_id, caller(), tool, given, structured, now, __version__)
+            # The ledger keeps every row, and the summary: what the resource serves and verify_answer checks.
+            if shown is None:
+                kept = served
+            else:
+                rest = {**whole, "summary": shown["summary"], "full_result": shown["full_result"]}
+                kept = json.dumps(rt.signer.sign(rest), ensure_ascii=False)
+            rt.ledger.record(entry, kept)
         _account(rt, tool, "ok", attempts, started)
         return CallToolResult(content=[TextContent(type="text", text=served)], structured_content=structured)
 

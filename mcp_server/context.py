@@ -6,6 +6,7 @@ so that they can be read, and tested, without the process around them.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,6 +43,9 @@ class ToolOptions:
     port: int
     log_level: str
     ledger_enabled: bool
+    base_url: str = ""  # where people download a cut answer's CSV (over HTTP)
+    answer_token_limit: int = 8000  # a tabular answer over this is cut (`mcp_server.sizing`); 0 never
+    result_ttl: dt.timedelta = dt.timedelta(hours=24)  # how long a cut answer's whole result is readable
 
 
 @dataclass

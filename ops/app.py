@@ -22,6 +22,7 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from citation.receipts import ALG
+from mcp_server import results
 from mcp_server.rate_limit import KeyRateLimit
 from mcp_server.server import build_server
 from ops import __version__, join
@@ -173,6 +174,7 @@ def build_app(rt: Runtime) -> Starlette:
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
             Route("/metrics", metrics, methods=["GET"]),
             Route("/receipts/public-key", public_key, methods=["GET"]),
+            results.csv_route(rt),
             wechatpay_route(rt.settings, rt.accounts, provision, refunded),
             *join.routes(rt.accounts, orders, rt.binder, rt.settings.plan_prices_fen),
             Mount("/", app=KeyRateLimit(NoGetStream(mcp_app), rt.tokens, rt.settings.join_url)),

@@ -67,8 +67,11 @@ def schedule(settings: Settings) -> Schedule:
 
 
 def tool_options(settings: Settings) -> ToolOptions:
+    # A cut answer's whole result is read from the ledger: no longer than the ledger keeps it.
+    ttl = dt.timedelta(hours=min(settings.result_ttl_hours, 24 * settings.ledger_retention_days))
     return ToolOptions(host=settings.host, port=settings.port, log_level=settings.log_level,
-                       ledger_enabled=settings.ledger_enabled)  # fmt: skip
+                       ledger_enabled=settings.ledger_enabled, base_url=settings.base_url,
+                       answer_token_limit=settings.answer_token_limit, result_ttl=ttl)  # fmt: skip
 
 
 def _preference(composer: Composer, dataset: str) -> list[str]:

@@ -199,6 +199,15 @@ class Settings(BaseSettings):
         description="Record every answer in the ledger. Off only to measure its cost (bench/): verify_answer "
         "then finds no citation.",
     )
+    answer_token_limit: int = Field(
+        default=8000,
+        ge=0,
+        description="A tabular answer estimated over this many tokens is cut: its first rows, a summary of all, "
+        "and a resource (and CSV) with the whole result; 0 never cuts.",
+    )
+    result_ttl_hours: int = Field(
+        default=24, ge=1, description="Hours the whole result of a cut answer stays readable by its caller."
+    )
     schedule: bool = Field(default=True, description="Run the ingestion scheduler inside `twilight serve`.")
     ingest_daily_at: str = Field(
         default="18:30", description="Whole-market ingestion after the close, Mon-Fri, HH:MM Asia/Shanghai."

@@ -134,7 +134,7 @@ async def test_features_match_hand_computed_values(make_runtime: RuntimeFactory,
 
 async def test_warehouse_daily_layers_adjustment_and_limits(make_runtime: RuntimeFactory, clock: SettableClock) -> None:
     clock.set(2025, 1, 2)
-    rt = make_runtime()
+    rt = make_runtime(answer_token_limit=0)  # five years whole (tests/test_sizing.py: how they are cut)
     await rt.ingestor.backfill(dt.date(2020, 1, 1), dt.date(2024, 12, 31), CODES)
     five = (await call(rt, "warehouse_daily", code="600519", start="20200101", end="20241231")).structured_content
     assert five is not None and five["row_count"] == 1212 and five["cite"]["layer"] == "curated"
