@@ -212,6 +212,14 @@ async def test_cli_warehouse_jobs_reach_the_running_server(served: Served, tmp_p
         body = (await client.call_tool("warehouse_daily", {"code": "600519", "start": "20200101"})).structured_content
         status = (await client.call_tool("quality_status", {})).structured_content
     assert body is not None and body["row_count"] == 1212 + 1
+    # Too long to send whole: the rest is a CSV for the key that asked, and for nobody else.
+    link = body["full_result"]["csv_url"]
+    assert link == f"{served.url}/results/{body['cite']['tool_call_id']}.csv", body["full_result"]
+    whole = httpx.get(link, headers={"Authorization": f"Bearer {served.token}"}, timeout=10)
+    assert whole.status_code == 200 and whole.text.count("\n") == 1212 + 2, whole.text[:200]
+    assert httpx.get(link, timeout=10).status_code == 401
+    other = served.cli("token", "issue", "--user", "someone-else").stdout.strip().splitlines()[-1]
+    assert httpx.get(link, headers={"Authorization": f"Bearer {other}"}, timeout=10).status_code == 404
     assert status is not None and any(s["source"] == "tushare" for s in status["sources"])
 
 
