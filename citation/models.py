@@ -90,6 +90,17 @@ class PriceEnvelope(BaseModel):
 PeriodKind = Literal["Q1", "H1", "Q3", "annual"]
 
 
+class ClaimCite(BaseModel):
+    """A claim's cite: what to quote beside it, and where its full cite is. Claims of one source share
+    one full cite (`sources[detail]` of the answer): 22 claims once repeated the attempt log 22 times."""
+
+    kind: Literal["tool"] = "tool"
+    tool_call_id: str = Field(description="Quote it beside the number.")
+    source: str | None = Field(default=None, description="The provider whose number this is.")
+    fetched_at: str = Field(description="When upstream served it (UTC ISO 8601).")
+    detail: int = Field(default=0, description="Index into the answer's `sources`: this claim's full cite.")
+
+
 class Claim(BaseModel):
     metric: str
     value: float | None
@@ -102,12 +113,13 @@ class Claim(BaseModel):
     ann_date: str | None = Field(
         default=None, description="When the report was announced (YYYY-MM-DD): it is used only from that day."
     )
-    cite: Cite
+    cite: ClaimCite
 
 
 class FundamentalsAnswer(BaseModel):
     ts_code: str
     claims: list[Claim]
+    sources: list[Cite] = Field(description="The full cite of each source the claims came from (claim.cite.detail).")
     cite: Cite
 
 
@@ -184,6 +196,7 @@ class WarehouseFundamentalsAnswer(BaseModel):
     ts_code: str
     period: str
     claims: list[Claim]
+    sources: list[Cite] = Field(description="The full cite of each source the claims came from (claim.cite.detail).")
     cite: Cite
 
 

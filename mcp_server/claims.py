@@ -20,7 +20,7 @@ from mcp_types import CallToolResult
 from pydantic import BaseModel, Field, StrictInt
 
 from citation.attempts import Attempts
-from citation.models import Cite, Claim, FundamentalsAnswer
+from citation.models import Cite, Claim, ClaimCite, FundamentalsAnswer
 from mcp_server.answering import READ_ONLY, Tool, a_share, answer, day_of, make_cite, number
 from mcp_server.context import ToolContext
 from providers.declaration import Dataset
@@ -30,34 +30,38 @@ from warehouse.pointintime import Row
 from warehouse.reports import Dated, Part, period_kind, report_period
 
 
-def claims_of(spec: Dataset, dated: Dated[Row], cite: Cite) -> list[Claim]:
-    """Every claim column of the row, in declared order, dated as the dataset is."""
+def claims_of(spec: Dataset, dated: Dated[Row], cite: Cite, detail: int = 0) -> list[Claim]:
+    """Every claim column of the row, in declared order, dated as the dataset is; each names the
+    full cite `cite`, which the answer carries once, as its `sources[detail]`."""
     row = dated.value
     when = row[spec.date].isoformat() if spec.date else dated.fetched_at.date().isoformat()
+    short = ClaimCite(tool_call_id=cite.tool_call_id, source=cite.source, fetched_at=cite.fetched_at, detail=detail)
     if spec.ann_date is None or spec.date is None:
-        return [Claim(metric=m, value=number(row[m]), unit=u, period_or_date=when, cite=cite)
+        return [Claim(metric=m, value=number(row[m]), unit=u, period_or_date=when, cite=short)
                 for m, u in spec.units.items()]  # fmt: skip
     announced = row[spec.ann_date]
     kind = period_kind(row[spec.date])
     return [
         Claim(metric=m, value=number(row[m]), unit=u, period_or_date=when, period=when,
               period_kind=kind,  # type: ignore[arg-type]
-              ann_date=announced.isoformat() if announced else None, cite=cite)
+              ann_date=announced.isoformat() if announced else None, cite=short)
         for m, u in spec.units.items()
     ]  # fmt: skip
 
 
 def cited(
     tool_call_id: str, attempts: Attempts, parts: Sequence[Part], warnings: Sequence[str]
-) -> tuple[list[Claim], Cite]:
-    """The claims of each part, each cited to its own source and lookups, and the answer's own cite."""
+) -> tuple[list[Claim], list[Cite], Cite]:
+    """The claims of each part; the full cite of each part's source and lookups, once; the answer's cite."""
     claims: list[Claim] = []
+    sources: list[Cite] = []
     for part in parts:
         dated = part.found
         looked = Attempts(attempts.log[: part.looked])
-        claims += claims_of(part.dataset, dated, make_cite(tool_call_id, dated.fetched_at, looked, source=dated.source))
+        sources.append(make_cite(tool_call_id, dated.fetched_at, looked, source=dated.source))
+        claims += claims_of(part.dataset, dated, sources[-1], len(sources) - 1)
     newest = max(part.found.fetched_at for part in parts)
-    return claims, make_cite(tool_call_id, newest, attempts, warnings=list(warnings))
+    return claims, sources, make_cite(tool_call_id, newest, attempts, warnings=list(warnings))
 
 
 @dataclass(frozen=True)
@@ -109,8 +113,9 @@ def claims_tool(rt: ToolContext, tool: ClaimsTool) -> Tool:
             found = await rt.fundamentals.report(
                 spec, symbol.code, end, known_on, attempts, tool_call_id, date_argument="as_of", warn_overdue=True
             )
-            claims, cite = cited(tool_call_id, attempts, [Part(spec, found, len(attempts.log))], found.warnings)
-            return FundamentalsAnswer(ts_code=symbol.code, claims=claims, cite=cite)
+            parts = [Part(spec, found, len(attempts.log))]
+            claims, sources, cite = cited(tool_call_id, attempts, parts, found.warnings)
+            return FundamentalsAnswer(ts_code=symbol.code, claims=claims, sources=sources, cite=cite)
 
         return await answer(rt, tool.name, body, code=code, statement=statement, period=period, as_of=as_of)
 

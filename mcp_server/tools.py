@@ -109,8 +109,8 @@ async def fundamentals(
         day = day_of(trade_date, "trade_date", today)
         end = day_of(period, "period", today)
         found = await rt.fundamentals.answer(symbol.code, end, day, attempts, tool_call_id)
-        claims, cite = cited(tool_call_id, attempts, found.parts, found.warnings)
-        return FundamentalsAnswer(ts_code=symbol.code, claims=claims, cite=cite)
+        claims, sources, cite = cited(tool_call_id, attempts, found.parts, found.warnings)
+        return FundamentalsAnswer(ts_code=symbol.code, claims=claims, sources=sources, cite=cite)
 
     return await answer(rt, "fundamentals", body, code=code, period=period, trade_date=trade_date)
 

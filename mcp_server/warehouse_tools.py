@@ -126,7 +126,7 @@ async def warehouse_fundamentals(
                      ingested_at=iso(when), source=source)  # fmt: skip
         claims = claims_of(INDICATORS, Dated(newest.row, when, source), cite)
         return WarehouseFundamentalsAnswer(ts_code=symbol.code, period=newest.row["end_date"].isoformat(),
-                                           claims=claims, cite=cite)  # fmt: skip
+                                           claims=claims, sources=[cite], cite=cite)  # fmt: skip
 
     return await answer(rt, "warehouse_fundamentals", body, code=code, period=period)
 

@@ -110,7 +110,7 @@ async def test_a_short_answer_stays_whole_and_no_limit_never_cuts(
 
 
 def test_summary_orders_by_date_whatever_order_rows_come_in() -> None:
-    rows = [["2024-12-31", 1524.0, None], ["2024-12-30", None, False], ["2024-12-27", 1528.97, True]]
+    rows: list[list[Any]] = [["2024-12-31", 1524.0, None], ["2024-12-30", None, False], ["2024-12-27", 1528.97, True]]
     found = summary(["trade_date", "close", "flag"], rows)
     assert (found.first_date, found.last_date) == ("2024-12-27", "2024-12-31")
     assert found.numbers["close"].first == 1528.97 and found.numbers["close"].latest == 1524.0
