@@ -27,6 +27,7 @@ COLUMNS = {
     "curated": (*_DAILY, "adj_factor", "source", "factor_source", "fetched_at"),
     "normalized": (*_DAILY, "source", "fetched_at"),
 }
+_DERIVED_DECIMALS = 4
 FEATURES = ("close_qfq", "ma_5", "ma_10", "ma_20", "ma_60", "momentum_5d", "momentum_20d", "volatility_20d",
             "pe_ttm", "pb", "pe_band_low", "pe_band_mid", "pe_band_high", "pe_percentile", "pe_band_days")  # fmt: skip
 
@@ -135,7 +136,7 @@ class WarehouseViews:
                 continue
             scale = factor / base if adjust == "qfq" else factor
             for i in prices:
-                row[i] = None if row[i] is None else round(row[i] * scale, 4)
+                row[i] = None if row[i] is None else round(row[i] * scale, _DERIVED_DECIMALS)
         notes = [
             f"{adjust} prices: raw x adj_factor" + (f" / {base} (the factor of {base_date})" if adjust == "qfq" else "")
         ]
@@ -185,7 +186,10 @@ class WarehouseViews:
                 "ask for a date the warehouse holds, or have an operator backfill the code",
             )  # fmt: skip
         found, *values, computed, base = rows[0]
-        return found, {f: _plain(v) for f, v in zip(FEATURES, values, strict=True)}, computed, base
+        features = {f: _plain(v) for f, v in zip(FEATURES, values, strict=True)}
+        # Means and ratios of 2-decimal prices carry no 16 digits: 4 decimals, as qfq prices everywhere.
+        rounded = {f: round(v, _DERIVED_DECIMALS) if isinstance(v, float) else v for f, v in features.items()}
+        return found, rounded, computed, base
 
     def reports(self, code: str, period: dt.date | None) -> list[Found]:
         """Every stored version of the period (default: the newest period), newest announcement first."""

@@ -74,6 +74,17 @@ def bars(payload: Payload, query: Query) -> pd.DataFrame:
     return frame.tail(1) if query.latest else frame
 
 
+def charted(values: pd.Series) -> list[float]:
+    """Prices as Yahoo has them. Yahoo keeps prices as 32-bit floats and sends each one's 64-bit
+    expansion (a close of 85.7475 arrives as 85.74749755859375): the shortest decimal that is the
+    same 32-bit float is the price at the source's precision."""
+    import numpy as np
+    import pandas as pd
+
+    numbers = pd.to_numeric(values).to_numpy(dtype="float64")
+    return [float(np.format_float_positional(np.float32(v), unique=True)) if v == v else np.nan for v in numbers]
+
+
 def translate_result(payload: Payload, query: Query) -> pd.DataFrame:
     import numpy as np
     import pandas as pd
@@ -86,10 +97,10 @@ def translate_result(payload: Payload, query: Query) -> pd.DataFrame:
         {
             "ts_code": query.code,
             "trade_date": frame["Date"],
-            "open": pd.to_numeric(frame["Open"]),
-            "high": pd.to_numeric(frame["High"]),
-            "low": pd.to_numeric(frame["Low"]),
-            "close": pd.to_numeric(frame["Close"]),
+            "open": charted(frame["Open"]),
+            "high": charted(frame["High"]),
+            "low": charted(frame["Low"]),
+            "close": charted(frame["Close"]),
             "pre_close": np.nan,
             "vol": volume / 100 if query.market == "cn" else volume,
             "amount": np.nan,
