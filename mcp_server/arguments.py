@@ -19,11 +19,13 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.context import Context
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp_types import CallToolResult, InputRequiredResult
+from mcp_types import Tool as MCPTool
 from pydantic import ValidationError
 
 from mcp_server.answering import refuse
 from mcp_server.context import ToolContext
 from mcp_server.errors import ToolFailure
+from mcp_server.listing import listing
 from providers.symbols import quoted
 
 _KINDS = {
@@ -105,11 +107,20 @@ def unknown(schema: Mapping[str, Any], arguments: Mapping[str, Any]) -> ToolFail
 
 
 class TwilightServer(MCPServer):
-    """An MCPServer whose refusals of a call's arguments are our PARAMETER errors, not pydantic's text."""
+    """An MCPServer whose refusals of a call's arguments are our PARAMETER errors, not pydantic's text,
+    and whose tools/list is navigable."""
 
     def __init__(self, rt: ToolContext, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._rt = rt
+        self._listed: list[MCPTool] | None = None
+
+    async def list_tools(self) -> list[MCPTool]:
+        """The tools grouped by kind, their outputSchemas compact (`mcp_server.listing`); made once,
+        at the first listing, when every tool is registered."""
+        if self._listed is None:
+            self._listed = listing(await super().list_tools())
+        return self._listed
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None

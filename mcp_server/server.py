@@ -11,6 +11,7 @@ from mcp_server import claims, results, search_tool, tools, verify_tool, warehou
 from mcp_server.arguments import TwilightServer
 from mcp_server.auth import ACTIVE_SCOPE, AccountsTokenVerifier
 from mcp_server.context import ToolContext
+from mcp_server.listing import CITE_URI, cite_schema
 
 INSTRUCTIONS = (
     "Twilight Drive serves cited A-share market data. Every answer carries cite.tool_call_id: "
@@ -47,4 +48,6 @@ def build_server(rt: ToolContext, *, http_auth: bool) -> MCPServer:
     search_tool.register(server, rt)
     verify_tool.register(server, rt)
     results.register(server, rt)
+    about = "What every answer's cite holds; tools/list gives it in one line."
+    server.resource(CITE_URI, name="cite_schema", mime_type="application/json", description=about)(cite_schema)
     return server
