@@ -5,7 +5,6 @@ and no network: everything is read from the repository."""
 from __future__ import annotations
 
 import copy
-import importlib
 import ipaddress
 import json
 import re
@@ -13,13 +12,11 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import yaml
 
 from ops.settings import Settings
-
-# jsonschema ships no type information; load it as Any so mypy --strict holds with or without stubs.
-jsonschema: Any = importlib.import_module("jsonschema")
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = ROOT / "docker-compose.yml"
