@@ -27,7 +27,7 @@ D = dt.date
 async def rows_of(rt: Any, tool: str, **arguments: Any) -> dict[str, Any]:
     result = await call(rt, tool, **arguments)
     assert not result.is_error, result.content
-    body = result.structured_content
+    body: dict[str, Any] | None = result.structured_content
     assert body is not None and body["row_count"] == len(body["rows"])
     assert body["cite"]["tool_call_id"].startswith("tc_") and body["cite"]["receipt"]["alg"] == "Ed25519"
     return body
