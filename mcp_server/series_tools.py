@@ -205,12 +205,12 @@ async def macro(
     rt: ToolContext,
     series: Annotated[str, Field(description="cpi, ppi or pmi")],
     start: Annotated[
-        str | StrictInt | None, Field(description="First month's day, YYYYMMDD (default: 3 years ago)")
+        str | StrictInt | None, Field(description="First month, YYYYMMDD or YYYY-MM-DD (default: 3 years ago)")
     ] = None,
     end: End = None,
 ) -> Annotated[CallToolResult, MacroAnswer]:
     """China's monthly macro series: cpi and ppi (tushare, then akshare), pmi (akshare): value, yoy and
-    mom in percent. A row's period is the month measured; it was published weeks later."""
+    mom. A row's period is the month measured; it was published weeks later."""
 
     async def body(tool_call_id: str, attempts: Attempts) -> BaseModel:
         name = series.strip().lower()
@@ -220,6 +220,7 @@ async def macro(
             )
         today = rt.clock.today()
         first, last = window_of(rt, start, end, today.replace(year=today.year - _MACRO_YEARS, day=1))
+        first = first.replace(day=1)  # a month is dated by its first day: a start inside it still asks for it
         spec = DATASETS["macro"]
         window = await rt.series.window(spec, name, first, last, attempts, tool_call_id)
         if not window.rows:

@@ -176,7 +176,7 @@ async def test_macro_ppi_from_tushare_has_no_index_level_and_pmi_falls_back_to_a
 ) -> None:
     clock.set(2025, 10, 24)
     rt = make_runtime()
-    ppi = by_date(await rows_of(rt, "macro", series="PPI", start="20250901", end="20250930"), "period")
+    ppi = by_date(await rows_of(rt, "macro", series="PPI", start="20250915", end="20250930"), "period")
     assert ppi["2025-09-01"] == {"period": "2025-09-01", "value": None, "yoy": -2.3, "mom": 0.0}
     pmi = await rows_of(rt, "macro", series="pmi", start="20240101", end="20240331")
     assert by_date(pmi, "period")["2024-03-01"]["value"] == 50.8 and pmi["cite"]["source"] == "akshare"
