@@ -10,8 +10,8 @@ then the window is read from the store. A day's freshness follows the dataset's 
 - a macro period (the first day of the month a figure measures) is published weeks later and
   may be revised, so a period asked within `_SETTLED` of its start is asked again after a day.
 
-Long windows are asked in parts of at most `_PART` (tushare's smallest row cap among these, fund_daily's
-2,000 rows, is eight years of trading days), so that a capped answer never leaves a silent hole.
+Long windows are asked in parts of five years (about 1,220 trading days), under tushare's smallest row
+cap among these datasets (fund_daily's 2,000 rows), so that a capped answer never leaves a silent hole.
 
 The rows answered are one source's, the first in the composer's order with rows in the window,
 so that a series never mixes two sources' conventions (akshare's PPI has an index level where
