@@ -40,6 +40,7 @@ TOOL_UNITS: dict[str, Measure] = {
     "percent": Measure("percent", served="percent"),
     "ratio": Measure("ratio", served="ratio"),
     "count": Measure("count", served="count"),
+    "index_points": Measure("count", served="index_points"),  # an index level (沪深300 4606.3447 点): no scale words
 }
 
 

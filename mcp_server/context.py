@@ -22,6 +22,7 @@ from warehouse.fundamentals import FundamentalsService
 from warehouse.ledger import Ledger
 from warehouse.market_clock import MarketClock
 from warehouse.quotes import QuoteService
+from warehouse.series import SeriesReader
 from warehouse.store import Warehouse
 from warehouse.views import WarehouseViews
 from warehouse.web_search import WebSearch
@@ -63,6 +64,7 @@ class ToolContext:
     search: WebSearch
     ledger: Ledger
     signer: Signer
+    series: SeriesReader  # windows of dated datasets: index and fund bars, money flow, macro series
 
     async def run_read(self, read: Callable[..., T], *args: Any) -> T:
         """A warehouse read in a worker thread, so that a cold query never stalls the event loop."""

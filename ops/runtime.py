@@ -37,6 +37,7 @@ from warehouse.loader import SingleFlight
 from warehouse.market_clock import Clock, MarketClock, parse_hhmm, system_clock
 from warehouse.quotes import QuoteService
 from warehouse.scheduler import Schedule
+from warehouse.series import SeriesReader
 from warehouse.store import Warehouse
 from warehouse.views import WarehouseViews
 from warehouse.web_search import WebSearch
@@ -138,6 +139,7 @@ class Runtime(ToolContext):
             search=WebSearch(store, composer, settings.search_cache_ttl_seconds, market.now, metrics.store_lookup),
             ledger=Ledger(store, settings.ledger_retention_days),
             signer=Signer.from_file(settings.receipt_key_path),
+            series=SeriesReader(*parts),
             started_at=dt.datetime.now(dt.UTC),
         )
 

@@ -115,6 +115,7 @@ _SPOT = (
     number("vol", "lots_100shares"), number("amount", "thousand_CNY"), number("pe_dynamic", "ratio"),
     number("pb", "ratio"), number("total_mv", "ten_thousand_CNY"), number("circ_mv", "ten_thousand_CNY"),
 )  # fmt: skip
+_BAR_PRICES = ("open", "high", "low", "close", "pre_close")  # index and fund bars, in the order tushare sends
 DATASETS: dict[str, Dataset] = {
     spec.name: spec
     for spec in (
@@ -151,6 +152,27 @@ DATASETS: dict[str, Dataset] = {
         # A result of a web search; published_at is UTC ISO 8601 or missing, engines a JSON list.
         Dataset("search", tuple(map(text, ("title", "url", "snippet", "published_at", "engines"))), ("url",),
                 markets=frozenset({"web"}), title="web search results", stored=False),
+        # Index bars (指数日线): points; vol in lots, amount in thousand CNY (tushare's units for every index).
+        Dataset("index_daily", (_CODE, _TRADE_DATE, *(number(n, "index_points") for n in _BAR_PRICES),
+                                number("vol", "lots_100shares"), number("amount", "thousand_CNY")),
+                _DAY, "trade_date", title="index bars"),
+        Dataset("index_basic", (_CODE, text("name"), text("market"), text("publisher"), text("category"),
+                                day("base_date"), number("base_point", "index_points"), day("list_date")),
+                ("ts_code",), title="index descriptions"),
+        # ETF bars (场内基金日线), unadjusted, as A-share bars are; fund_adj's factors: hfq = close x adj_factor.
+        Dataset("fund_daily", (_CODE, _TRADE_DATE, *(number(n, _PRICE) for n in _BAR_PRICES),
+                               number("vol", "lots_100shares"), number("amount", "thousand_CNY")),
+                _DAY, "trade_date", title="fund bars"),
+        Dataset("fund_adj", (_CODE, _TRADE_DATE, number("adj_factor", "ratio")), _DAY, "trade_date",
+                title="fund adjustment factors"),
+        Dataset("fund_basic", (_CODE, *map(text, ("name", "management", "fund_type", "invest_type", "benchmark")),
+                               day("found_date"), day("list_date"), text("status")), ("ts_code",),
+                title="fund descriptions"),
+        # 个股资金流向 by order size (small < 5万元 <= medium < 20万元 <= large < 100万元 <= extra large).
+        Dataset("moneyflow", (_CODE, _TRADE_DATE, *(number(f"{side}_{size}_amount", "ten_thousand_CNY")
+                                                    for size in ("sm", "md", "lg", "elg") for side in ("buy", "sell")),
+                              number("net_mf_vol", "lots_100shares"), number("net_mf_amount", "ten_thousand_CNY")),
+                _DAY, "trade_date", title="money flow"),
     )
 }  # fmt: skip
 # Units of the metrics `fundamentals` answers, in declared order (derived: declared once above).

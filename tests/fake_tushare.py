@@ -32,6 +32,14 @@ DATE_COLUMN = {
     "balancesheet": "ann_date",
     "cashflow": "ann_date",
     "stock_basic": "list_date",
+    "index_daily": "trade_date",
+    "index_basic": "list_date",
+    "fund_daily": "trade_date",
+    "fund_adj": "trade_date",
+    "fund_basic": "list_date",
+    "moneyflow": "trade_date",
+    "cn_cpi": "month",  # asked by start_m/end_m, which the stand-in does not filter on: the module keeps the window
+    "cn_ppi": "month",
 }
 ROW_CAP = 6000  # tushare's cap per request for daily, adj_factor and daily_basic
 TOKEN_INVALID = (40101, "抱歉，您输入的TOKEN无效！")

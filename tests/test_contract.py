@@ -36,6 +36,13 @@ CASES = {
     ("pytdx", "daily"): Query("daily", "600519.SH", "cn", D(2024, 6, 1), D(2024, 6, 30)),
     ("yahoo", "daily"): Query("daily", "AAPL", "global", D(2020, 6, 1), D(2020, 6, 30)),
     ("yahoo", "adj_factor"): Query("adj_factor", "AAPL", "global", D(2020, 6, 1), D(2020, 6, 30)),
+    ("tushare", "index_daily"): Query("index_daily", "000300.SH", "cn", D(2025, 10, 1), D(2025, 10, 23)),
+    ("tushare", "index_basic"): Query("index_basic", "801005.SI", "cn", D(1990, 12, 19), D(1990, 12, 19)),
+    ("tushare", "fund_daily"): Query("fund_daily", "510300.SH", "cn", D(2024, 1, 1), D(2024, 1, 31)),
+    ("tushare", "fund_adj"): Query("fund_adj", "510300.SH", "cn", D(2024, 1, 1), D(2024, 1, 31)),
+    ("tushare", "fund_basic"): Query("fund_basic", "510300.SH", "cn", D(1990, 12, 19), D(1990, 12, 19)),
+    ("tushare", "moneyflow"): Query("moneyflow", "600519.SH", "cn", D(2026, 3, 1), D(2026, 4, 15)),
+    ("tushare", "macro"): Query("macro", "cpi", "cn", D(2024, 1, 1), D(2024, 12, 31)),
     **{
         (web, "search"): Query(
             "search",
@@ -50,7 +57,8 @@ CASES = {
 }
 _DATED = {"daily": "trade_date", "adj_factor": "trade_date", "trade_cal": "cal_date", "daily_basic": "trade_date",
           "fina_indicator": "ann_date", "macro": "period", "income": "ann_date", "balancesheet": "ann_date",
-          "cashflow": "ann_date"}  # fmt: skip
+          "cashflow": "ann_date", "index_daily": "trade_date", "fund_daily": "trade_date", "fund_adj": "trade_date",
+          "moneyflow": "trade_date"}  # fmt: skip
 
 
 def test_every_registered_module_has_a_case(make_runtime: RuntimeFactory) -> None:
