@@ -17,6 +17,7 @@ import anyio.to_thread
 from citation.receipts import Signer
 from provisioning.tokens import TokenStore
 from provisioning.usage import Usage
+from warehouse.adhoc import AdhocQueries
 from warehouse.calendar import TradingCalendar
 from warehouse.fundamentals import FundamentalsService
 from warehouse.ledger import Ledger
@@ -65,6 +66,7 @@ class ToolContext:
     ledger: Ledger
     signer: Signer
     series: SeriesReader  # windows of dated datasets: index and fund bars, money flow, macro series
+    adhoc: AdhocQueries  # tushare_query: any interface of the catalog, stored raw
 
     async def run_read(self, read: Callable[..., T], *args: Any) -> T:
         """A warehouse read in a worker thread, so that a cold query never stalls the event loop."""

@@ -7,7 +7,7 @@ from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
 
 from citation import __version__
-from mcp_server import claims, results, search_tool, series_tools, tools, verify_tool, warehouse_tools
+from mcp_server import catalog_tools, claims, results, search_tool, series_tools, tools, verify_tool, warehouse_tools
 from mcp_server.arguments import TwilightServer
 from mcp_server.auth import ACTIVE_SCOPE, AccountsTokenVerifier
 from mcp_server.context import ToolContext
@@ -51,4 +51,5 @@ def build_server(rt: ToolContext, *, http_auth: bool) -> MCPServer:
     results.register(server, rt)
     about = "What every answer's cite holds; tools/list gives it in one line."
     server.resource(CITE_URI, name="cite_schema", mime_type="application/json", description=about)(cite_schema)
+    catalog_tools.register(server, rt)
     return server

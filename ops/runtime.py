@@ -28,6 +28,7 @@ from provisioning.provisioner import Provisioner
 from provisioning.subscriptions import Subscriptions
 from provisioning.tokens import TokenStore
 from provisioning.usage import Usage
+from warehouse.adhoc import AdhocQueries
 from warehouse.calendar import TradingCalendar
 from warehouse.curate import Curator
 from warehouse.fundamentals import FundamentalsService
@@ -140,6 +141,9 @@ class Runtime(ToolContext):
             ledger=Ledger(store, settings.ledger_retention_days),
             signer=Signer.from_file(settings.receipt_key_path),
             series=SeriesReader(*parts),
+            adhoc=AdhocQueries(
+                store, composer, market.now, page_rows=settings.catalog_page_rows, max_pages=settings.catalog_max_pages
+            ),
             started_at=dt.datetime.now(dt.UTC),
         )
 

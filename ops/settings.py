@@ -218,6 +218,13 @@ class Settings(BaseSettings):
     lookback_days: int = Field(
         default=30, ge=5, le=400, description="Calendar days fetched before a date, to find the nearest bar."
     )
+    catalog_page_rows: int | None = Field(
+        default=None, ge=1, le=100_000,
+        description="Rows tushare_query asks per request; default: the interface's row cap from tushare's docs.",
+    )  # fmt: skip
+    catalog_max_pages: int = Field(
+        default=10, ge=1, le=100, description="Requests (pages) one tushare_query may cost at most."
+    )
 
     @cached_property
     def warehouse_path(self) -> Path:

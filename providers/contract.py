@@ -103,13 +103,15 @@ class DatasetModule(Protocol):
     translate_result: Callable[[Payload, Query], pd.DataFrame]
 
 
-def dataset_modules(package: str, path: Iterable[str]) -> tuple[ModuleType, ...]:
-    """Every module of a provider package but its client: a dataset module is registered by being there,
-    so that a new dataset is its module and its declaration, with no list to keep in step."""
+def dataset_modules(package: str, path: Iterable[str], besides: Iterable[str] = ()) -> tuple[ModuleType, ...]:
+    """Every module of a provider package but its client (and the helpers named in `besides`): a dataset
+    module is registered by being there, so that a new dataset is its module and its declaration, with
+    no list to keep in step."""
+    skipped = {"client", *besides}
     return tuple(
         importlib.import_module(f"{package}.{found.name}")
         for found in pkgutil.iter_modules(list(path))
-        if found.name != "client"
+        if found.name not in skipped
     )
 
 

@@ -15,7 +15,7 @@ import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from providers import transport, units
 from providers.contract import ALL, Payload, Query, RawPayload, Rejected, conform, conform_rows
@@ -27,6 +27,7 @@ from providers.models import DATASETS
 if TYPE_CHECKING:
     import pandas as pd
 
+T = TypeVar("T")
 Classify = Callable[[str, Exception], ProviderError]  # (dataset, what the library raised)
 Observe = Callable[[str, str, str], None]  # (provider, dataset, outcome) after every request
 
@@ -129,6 +130,27 @@ class Provider:
             request_id=request_id,
         )
         return Fetched(rows, raw, payload.meta, rejected, len(pages))
+
+    def request(self, dataset: str, request: Callable[[], T]) -> T:
+        """One request outside the dataset modules (the catalog's ad-hoc questions, a page each), under
+        the same budget, breaker and retries as `call`, its failure typed, health and metrics kept."""
+
+        def once() -> T:
+            transport.forget_status()
+            try:
+                return request()
+            except ProviderError:
+                raise
+            except Exception as exc:
+                raise self._classify(dataset, exc) from exc
+
+        try:
+            result = self.guard.run(dataset, once, lambda outcome: self._observe(self.name, dataset, outcome))
+        except ProviderError as exc:
+            self._health.failure(self.name, dataset, exc)
+            raise
+        self._health.success(self.name)
+        return result
 
     def _standard(self, module: Any, payload: Payload, query: Query, lenient: bool) -> tuple[pd.DataFrame, Rejected]:
         """The payload as the dataset's standard rows; a lenient call sets bad rows aside instead of failing."""

@@ -67,6 +67,24 @@ def utc_aware(when: dt.datetime) -> dt.datetime:
     return when.replace(tzinfo=dt.UTC)
 
 
+def insert_raw(cur: duckdb.DuckDBPyConnection, raw: RawPayload) -> int | None:
+    """Append one upstream answer to the raw layer, as received; its id."""
+    row = cur.execute(
+        "INSERT INTO raw_payloads (source, api_name, params, item_count, payload, fetched_at,"
+        " request_id) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        [
+            raw.source,
+            raw.api_name,
+            json.dumps(raw.params, ensure_ascii=False, default=str),
+            len(raw.items),
+            json.dumps({"fields": raw.fields, "items": raw.items}, ensure_ascii=False, default=str),
+            utc_naive(raw.fetched_at),
+            raw.request_id,
+        ],
+    ).fetchone()
+    return int(row[0]) if row else None
+
+
 # Runs inside a load's transaction after the normalized rows are in; returns the tables it wrote.
 Derive = Callable[[duckdb.DuckDBPyConnection], Iterable[str]]
 
@@ -245,20 +263,7 @@ class Warehouse:
 
         def work(cur: duckdb.DuckDBPyConnection) -> Iterable[str]:
             written = {table, "fetch_log", "raw_payloads"}
-            raw_id = cur.execute(
-                "INSERT INTO raw_payloads (source, api_name, params, item_count, payload, fetched_at,"
-                " request_id) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                [
-                    raw.source,
-                    raw.api_name,
-                    json.dumps(raw.params, ensure_ascii=False, default=str),
-                    len(raw.items),
-                    json.dumps({"fields": raw.fields, "items": raw.items}, ensure_ascii=False, default=str),
-                    fetched,
-                    raw.request_id,
-                ],
-            ).fetchone()
-            raw_key = raw_id[0] if raw_id else None
+            raw_key = insert_raw(cur, raw)
             merging.merge(cur, table, rows, raw.source, fetched, whole=coverage.scope == "*")
             if rejected:
                 merging.quarantine(cur, coverage.dataset, raw.source, rejected, fetched, raw_key)
