@@ -92,12 +92,13 @@ async def tushare_describe(
 
 
 def _cell(column: str, value: Any) -> Any:
-    """A date column's YYYYMMDD as YYYY-MM-DD, as every answer writes dates; anything else as sent."""
-    if isinstance(value, str) and column.endswith("date"):
-        day = _YYYYMMDD.match(value)
-        if day:
-            return f"{day[1]}-{day[2]}-{day[3]}"
-    return value
+    """A date column's YYYYMMDD as YYYY-MM-DD, as every answer writes dates (whether it came as text or,
+    parsed on the way, as a number); anything else as sent."""
+    if not column.endswith("date") or isinstance(value, bool):
+        return value
+    text = f"{value:.0f}" if isinstance(value, float) and value.is_integer() else str(value)
+    day = _YYYYMMDD.match(text) if isinstance(value, str | int | float) else None
+    return f"{day[1]}-{day[2]}-{day[3]}" if day else value
 
 
 def _no_permission(item: Interface, exc: PermissionDenied, attempts: Attempts) -> ToolFailure:

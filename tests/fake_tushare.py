@@ -47,6 +47,8 @@ NO_PERMISSION = (
     40203,
     "抱歉，您没有访问该接口的权限，权限的具体详情访问：https://tushare.pro/document/1?doc_id=108。",
 )
+# verbatim from shared/fixtures/real/tushare_wire/api_error_40203.json (a recorded tushare response)
+API_NO_PERMISSION = (40203, "抱歉，您没有接口访问权限，权限的具体详情访问：https://tushare.pro/document/1?doc_id=108。")
 PER_MINUTE = (
     40203,
     "抱歉，您每分钟最多访问该接口200次，权限的具体详情访问：https://tushare.pro/document/1?doc_id=108。",
@@ -99,6 +101,7 @@ class FakeTushare(LoopbackHTTP):
         self.row_cap = ROW_CAP  # rows per request, as tushare caps them (a larger `limit` is cut to it)
         # (api, ts_code, YYYYMMDD) -> fields to answer instead of the fixture's (bad data on demand)
         self.patches: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self.refused: set[str] = set()  # apis answering tushare's real 40203 (API_NO_PERMISSION) to this token
         super().__init__(port)
 
     def reset(self) -> None:
@@ -109,6 +112,7 @@ class FakeTushare(LoopbackHTTP):
         self.fail_next = 0
         self.row_cap = ROW_CAP
         self.patches.clear()
+        self.refused.clear()
 
     def answer(self, api: str, body: dict[str, Any]) -> tuple[int, dict[str, Any] | bytes]:
         with self._lock:
@@ -130,6 +134,8 @@ class FakeTushare(LoopbackHTTP):
         )
         if refusal:
             return 200, {"code": refusal[0], "msg": refusal[1], "data": None}
+        if api in self.refused:
+            return 200, {"code": API_NO_PERMISSION[0], "msg": API_NO_PERMISSION[1], "data": None}
         if api not in self.tables:
             return 200, {"code": 40101, "msg": "请指定正确的接口名 " + api, "data": None}
         fields, rows = self.tables[api]

@@ -193,6 +193,9 @@ def build(source: Path) -> dict[str, Any]:
         elif "category" not in entry or entry["doc_id"] == row["doc_id"]:
             entry.update(category=row["category"], title=row["title"] or entry["title"],
                          description=row["description"] or entry["description"])  # fmt: skip
+        cap = _CAP.search(row["description"])
+        if entries[row["name"]]["row_cap"] is None and cap:  # the newer index states some caps the pages do not
+            entries[row["name"]]["row_cap"] = int(cap.group(1))
     crawled = sorted(c for e in entries.values() if (c := e.pop("crawled", None)))
     for entry in entries.values():
         entry.setdefault("category", "")
