@@ -127,9 +127,7 @@ class Catalog:
         the title, category and description, then a parameter or field (市盈率 finds daily_basic)."""
         terms = [t.lower() for t in _TERMS.findall(query)]
         scored: list[tuple[float, str]] = []
-        for item in self.interfaces.values():
-            head = (item.name, item.title.lower(), item.category.lower(), item.description.lower())
-            deep = item.words()
+        for item, head, deep in self._haystacks:
             total = 0.0
             for term in terms:
                 variants = (term, *GLOSSARY.get(term, ()))
@@ -140,6 +138,12 @@ class Catalog:
             else:
                 scored.append((-total, item.name))
         return [self.interfaces[name] for _, name in sorted(scored)]
+
+    @functools.cached_property
+    def _haystacks(self) -> list[tuple[Interface, tuple[str, str, str, str], str]]:
+        """Each interface's words as a search reads them, lowered once per process."""
+        return [(i, (i.name, i.title.lower(), i.category.lower(), i.description.lower()), i.words())
+                for i in self.interfaces.values()]  # fmt: skip
 
     def categories(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
