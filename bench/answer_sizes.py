@@ -41,6 +41,18 @@ CALLS: tuple[tuple[str, dict[str, Any], dt.date], ...] = (
     ("warehouse_features", {"code": "600519", "date": "20240620"}, dt.date(2024, 12, 31)),
     ("search", {"query": "贵州茅台 分红"}, dt.date(2024, 12, 31)),
     ("quality_status", {}, dt.date(2024, 12, 31)),
+    ("tushare_catalog", {"query": "市盈率"}, dt.date(2024, 12, 31)),
+    ("tushare_describe", {"api_name": "daily_basic"}, dt.date(2024, 12, 31)),
+    (
+        "tushare_query",
+        {"api_name": "trade_cal", "params": {"exchange": "SSE", "start_date": "20240101", "end_date": "20240131"}},
+        dt.date(2024, 12, 31),
+    ),
+    (
+        "tushare_query",
+        {"api_name": "trade_cal", "params": {"exchange": "SSE", "start_date": "20160101", "end_date": "20251231"}},
+        dt.date(2024, 12, 31),
+    ),
     ("ping", {}, dt.date(2024, 12, 31)),
 )
 

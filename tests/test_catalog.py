@@ -140,6 +140,19 @@ async def test_query_pages_past_the_row_cap(make_runtime: RuntimeFactory, upstre
     assert "stopped after 2 pages of 100 rows" in cut["cite"]["warnings"][0]
 
 
+async def test_a_long_answer_comes_as_a_summary_and_its_whole_result(
+    make_runtime: RuntimeFactory, upstream: FakeTushare
+) -> None:
+    rt = make_runtime()  # trade_cal's docs state no row cap: pages of 1,000 rows
+    decade = {"exchange": "SSE", "start_date": "20160101", "end_date": "20251231"}
+    body = body_of(await call(rt, "tushare_query", api_name="trade_cal", params=decade))
+    assert (body["row_count"], body["pages"], body["complete"]) == (3653, 4, True)
+    assert upstream.calls["trade_cal"] == 4
+    assert body["full_result"] is not None and 0 < len(body["rows"]) < 3653
+    assert body["summary"]["row_count"] == 3653
+    assert body["rows"][0] == ["SSE", "2025-12-31", 1, "2025-12-30"]
+
+
 async def test_query_is_checked_before_it_costs_a_request(make_runtime: RuntimeFactory, upstream: FakeTushare) -> None:
     rt = make_runtime()
     cases: list[tuple[dict[str, Any], str, tuple[str, ...]]] = [
