@@ -5,19 +5,27 @@ from __future__ import annotations
 from mcp.server._otel import OpenTelemetryMiddleware
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 
 from citation import __version__
 from mcp_server import catalog_tools, claims, results, search_tool, series_tools, tools, verify_tool, warehouse_tools
 from mcp_server.arguments import TwilightServer
 from mcp_server.auth import ACTIVE_SCOPE, AccountsTokenVerifier
 from mcp_server.context import ToolContext
-from mcp_server.listing import CITE_URI, cite_schema
+from mcp_server.listing import SCHEMAS, shared_schema
 
 INSTRUCTIONS = (
     "Twilight Drive serves cited A-share market data. Every answer carries cite.tool_call_id: "
     "quote it beside each number you state, then check your draft with verify_answer before "
     "answering. Errors carry a category and a remedy."
 )
+
+
+def schema(name: str) -> str:
+    try:
+        return shared_schema(name)
+    except KeyError as exc:
+        raise ResourceNotFoundError(str(exc)) from exc
 
 
 def build_server(rt: ToolContext, *, http_auth: bool) -> MCPServer:
@@ -49,7 +57,7 @@ def build_server(rt: ToolContext, *, http_auth: bool) -> MCPServer:
     verify_tool.register(server, rt)
     series_tools.register(server, rt)
     results.register(server, rt)
-    about = "What every answer's cite holds; tools/list gives it in one line."
-    server.resource(CITE_URI, name="cite_schema", mime_type="application/json", description=about)(cite_schema)
+    server.resource(SCHEMAS + "{name}", name="schema", mime_type="application/json",
+                    description="The full schema of a shape tools/list gives in one line.")(schema)  # fmt: skip
     catalog_tools.register(server, rt)
     return server

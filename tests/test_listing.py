@@ -9,6 +9,7 @@ import jsonschema
 import pytest
 from mcp import Client
 from mcp.server.mcpserver import MCPServer
+from mcp.shared.exceptions import MCPError
 
 from mcp_server.listing import CITE_URI, KINDS
 from mcp_server.server import build_server
@@ -24,6 +25,9 @@ async def test_tools_are_listed_by_kind_without_the_cite_schema_per_tool(runtime
     async with Client(server) as client:
         tools = (await client.list_tools()).tools
         cite = await client.read_resource(CITE_URI)
+        summary = await client.read_resource("twilight://schemas/ResultSummary")
+        with pytest.raises(MCPError, match="no schema"):
+            await client.read_resource("twilight://schemas/Nothing")
     listed = json.dumps([t.model_dump(mode="json") for t in tools])
     assert len(listed) < len(full) / 2, (len(listed), len(full))
     order = [n for names in KINDS.values() for n in names]
@@ -32,9 +36,10 @@ async def test_tools_are_listed_by_kind_without_the_cite_schema_per_tool(runtime
     for tool in tools:
         assert tool.title and ": " in tool.title and len(tool.description or "") <= 800, tool.name
         schema = tool.output_schema or {}
-        assert not {"Attempt", "Receipt"} & set(schema.get("$defs", {})), tool.name
-        assert "Full schema: resource" in json.dumps(schema), tool.name
+        assert not {"Attempt", "Receipt", "ColumnSummary"} & set(schema.get("$defs", {})), tool.name
+        assert "Full schema: resource twilight://schemas/Cite" in json.dumps(schema), tool.name
     assert "tool_call_id" in json.loads(cite.contents[0].text)["properties"]  # type: ignore[union-attr]
+    assert "numbers" in json.loads(summary.contents[0].text)["properties"]  # type: ignore[union-attr]
 
 
 async def test_answers_fit_the_schema_listed(runtime: Runtime, clock: SettableClock) -> None:
