@@ -50,26 +50,45 @@ def window(query: Query, scope: str = "ts_code") -> dict[str, Any]:
     return {scope: query.code, "start_date": tushare_date(query.start), "end_date": tushare_date(query.end)}
 
 
-def statement_steps(
-    api: str, fields: str
-) -> tuple[Callable[[Query], dict[str, Any]], Callable[[TushareClient, dict[str, Any]], Payload],
-           Callable[[Payload, Query], pd.DataFrame]]:  # fmt: skip
-    """The three steps of a financial statement's module: every statement is asked and read alike.
+Steps = tuple[
+    Callable[[Query], dict[str, Any]], Callable[["TushareClient", dict[str, Any]], Payload],
+    Callable[[Payload, Query], "pd.DataFrame"],
+]  # fmt: skip
 
-    Statements announced in [start, end] are asked (tushare's start_date/end_date of a statement
-    are announcement dates), with the fields the declaration keeps.
+
+def by_code(query: Query) -> dict[str, Any]:
+    """The parameters of a question about one code's standing facts (a name, a listing)."""
+    return {"ts_code": query.code}
+
+
+def steps(
+    api: str,
+    fields: str,
+    ask: Callable[[Query], dict[str, Any]] = window,
+    read: Callable[[Payload], pd.DataFrame] | None = None,
+) -> Steps:
+    """The three steps of a dataset's module where tushare's columns are already the declared ones.
+
+    Most datasets are asked alike (a code's window, `ask`) and read as sent (`read`: the frame as
+    is), so a module is its constants and one line; one that differs writes its own steps.
     """
 
     def translate_query(query: Query) -> dict[str, Any]:
-        return {**window(query), "fields": fields}
+        return {**ask(query), "fields": fields}
 
     def fetch(client: TushareClient, params: dict[str, Any]) -> Payload:
         return client.query(api, params)
 
     def translate_result(payload: Payload, query: Query) -> pd.DataFrame:
-        return statements(payload)
+        return payload.frame() if read is None else read(payload)
 
     return translate_query, fetch, translate_result
+
+
+def statement_steps(api: str, fields: str) -> Steps:
+    """The steps of a financial statement: statements announced in [start, end] are asked
+    (tushare's start_date/end_date of a statement are announcement dates), read by `statements`."""
+    return steps(api, fields, read=statements)
 
 
 def statements(payload: Payload) -> pd.DataFrame:

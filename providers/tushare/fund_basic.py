@@ -2,15 +2,7 @@
 
 tushare answers the exchange-traded funds (market E) unless asked otherwise; a code names its market."""
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any
-
-from providers.contract import Payload, Query
-from providers.tushare.client import TushareClient
-
-if TYPE_CHECKING:
-    import pandas as pd
+from providers.tushare.client import by_code, steps
 
 DATASET = "fund_basic"
 MARKETS = frozenset({"cn"})
@@ -18,13 +10,4 @@ API = "fund_basic"
 FIELDS = "ts_code,name,management,fund_type,invest_type,benchmark,found_date,list_date,status"
 
 
-def translate_query(query: Query) -> dict[str, Any]:
-    return {"ts_code": query.code, "fields": FIELDS}
-
-
-def fetch(client: TushareClient, params: dict[str, Any]) -> Payload:
-    return client.query(API, params)
-
-
-def translate_result(payload: Payload, query: Query) -> pd.DataFrame:
-    return payload.frame()
+translate_query, fetch, translate_result = steps(API, FIELDS, by_code)

@@ -2,15 +2,7 @@
 
 tushare caps an answer at 8,000 rows and has no Shenwan (申万) indexes here (they need 5,000 points)."""
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any
-
-from providers.contract import Payload, Query
-from providers.tushare.client import TushareClient, window
-
-if TYPE_CHECKING:
-    import pandas as pd
+from providers.tushare.client import steps
 
 DATASET = "index_daily"
 MARKETS = frozenset({"cn"})
@@ -18,13 +10,4 @@ API = "index_daily"
 FIELDS = "ts_code,trade_date,open,high,low,close,pre_close,vol,amount"
 
 
-def translate_query(query: Query) -> dict[str, Any]:
-    return {**window(query), "fields": FIELDS}
-
-
-def fetch(client: TushareClient, params: dict[str, Any]) -> Payload:
-    return client.query(API, params)
-
-
-def translate_result(payload: Payload, query: Query) -> pd.DataFrame:
-    return payload.frame()
+translate_query, fetch, translate_result = steps(API, FIELDS)
