@@ -40,6 +40,7 @@ TOOL_UNITS: dict[str, Measure] = {
     "percent": Measure("percent", served="percent"),
     "ratio": Measure("ratio", served="ratio"),
     "count": Measure("count", served="count"),
+    "shares_per_share": Measure("ratio", served="shares_per_share"),  # a bonus or transfer: new shares per share
 }
 
 

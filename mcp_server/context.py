@@ -21,6 +21,7 @@ from warehouse.fundamentals import FundamentalsService
 from warehouse.ledger import Ledger
 from warehouse.market_clock import MarketClock
 from warehouse.quotes import QuoteService
+from warehouse.sets import SetService
 from warehouse.store import Warehouse
 from warehouse.views import WarehouseViews
 from warehouse.web_search import WebSearch
@@ -59,6 +60,7 @@ class ToolContext:
     search: WebSearch
     ledger: Ledger
     signer: Signer
+    sets: SetService  # dividends, holders, forecasts, index members, industries: rows as known on a day
 
     async def run_read(self, read: Callable[..., T], *args: Any) -> T:
         """A warehouse read in a worker thread, so that a cold query never stalls the event loop."""

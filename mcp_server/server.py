@@ -7,7 +7,7 @@ from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
 
 from citation import __version__
-from mcp_server import claims, search_tool, tools, verify_tool, warehouse_tools
+from mcp_server import claims, search_tool, sets_tools, tools, verify_tool, warehouse_tools
 from mcp_server.arguments import TwilightServer
 from mcp_server.auth import ACTIVE_SCOPE, AccountsTokenVerifier
 from mcp_server.context import ToolContext
@@ -46,4 +46,5 @@ def build_server(rt: ToolContext, *, http_auth: bool) -> MCPServer:
     warehouse_tools.register(server, rt)
     search_tool.register(server, rt)
     verify_tool.register(server, rt)
+    sets_tools.register(server, rt)
     return server

@@ -37,6 +37,7 @@ from warehouse.loader import SingleFlight
 from warehouse.market_clock import Clock, MarketClock, parse_hhmm, system_clock
 from warehouse.quotes import QuoteService
 from warehouse.scheduler import Schedule
+from warehouse.sets import SetService
 from warehouse.store import Warehouse
 from warehouse.views import WarehouseViews
 from warehouse.web_search import WebSearch
@@ -136,6 +137,7 @@ class Runtime(ToolContext):
             ledger=Ledger(store, settings.ledger_retention_days),
             signer=Signer.from_file(settings.receipt_key_path),
             started_at=dt.datetime.now(dt.UTC),
+            sets=SetService(*parts),
         )
 
     def close(self) -> None:
