@@ -117,8 +117,9 @@ async def holders(
                                      FIRST_TRADING_DAY), through=today)  # fmt: skip
         announced = rt.sets.first_known(HOLDERS, symbol.code, end) if end and not top.rows else None
         if announced is not None:
-            raise InvalidArgument("period", f"the {end} top 10 holders of {symbol.code} were announced on {announced},"
-                                  f" after {on}: not known then", "ask for an earlier period, or a later as_of")  # fmt: skip
+            raise InvalidArgument("period", f"the {end} top 10 holders of {symbol.code} were announced on"
+                                  f" {announced}, after {on}: not known then",
+                                  "ask for an earlier period, or a later as_of")  # fmt: skip
         if not (top.rows or flt.rows or count.rows):
             raise InvalidArgument("period" if end else "code", _nothing(top, on),
                                   "check the code, or ask for a published period or a later as_of")  # fmt: skip

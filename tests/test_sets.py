@@ -109,6 +109,9 @@ async def test_holder_count_point_in_time_with_re_announcements(
         "2025-05-01": ("2025-03-31", "2025-04-30", 192430.0, "count"),
         None: ("2025-06-30", "2025-08-13", 220658.0, "count"),
     }
+    stored = rt.store.query("SELECT count(*) FROM norm_stk_holdernumber WHERE ts_code = '600519.SH'")
+    # the 10 rows announced since 2023-09-30 (550 days before the first as_of), re-announcements kept
+    assert stored == [(10,)]
 
 
 async def test_forecast_and_express_known_by_their_announcements(
@@ -164,7 +167,8 @@ async def test_industry_of_a_stock_and_of_a_shenwan_index(make_runtime: RuntimeF
     body = await answered(rt, "industry", code="600519")
     assert [(r["level"], r["index_code"], r["industry_name"]) for r in rows_of(body)] == [
         ("L1", "801120.SI", "食品饮料"), ("L2", "801125.SI", "白酒Ⅱ"), ("L3", "851251.SI", "白酒Ⅲ")]  # fmt: skip
-    assert (body["code"], body["name"], body["in_date"], body["out_date"]) == ("600519.SH", "贵州茅台", "2001-07-31", None)
+    assert (body["code"], body["name"], body["in_date"], body["out_date"]) == (
+        "600519.SH", "贵州茅台", "2001-07-31", None)  # fmt: skip
     l1 = await answered(rt, "industry", code="801120.SI", src="SW2014")
     assert rows_of(l1) == [{"level": "L1", "index_code": "801120.SI", "industry_name": "食品饮料",
                             "industry_code": "340000", "parent_code": "0"}]  # fmt: skip
@@ -179,3 +183,9 @@ async def test_bad_codes_are_parameter_errors(make_runtime: RuntimeFactory, upst
     error = error_of(await call(make_runtime(), tool, code="AAPL"))
     assert error["category"] == "PARAMETER" and error["argument"] == "code"
     assert sum(upstream.calls.values()) == 0
+
+
+async def test_without_the_points_the_error_names_them(make_runtime: RuntimeFactory, upstream: FakeTushare) -> None:
+    upstream.mode = "no_permission"
+    refused = error_of(await call(make_runtime(), "index_members", index_code="399300.SZ"))
+    assert refused["category"] == "AUTH" and "points" in refused["remedy"]
