@@ -29,7 +29,7 @@ def rows_of(body: dict[str, Any] | None) -> list[dict[str, Any]]:
 async def answered(rt: Any, tool: str, **arguments: Any) -> dict[str, Any]:
     result = await call(rt, tool, **arguments)
     assert not result.is_error, result.content
-    body = result.structured_content
+    body: dict[str, Any] | None = result.structured_content
     assert body is not None and body["cite"]["tool_call_id"].startswith("tc_") and body["cite"]["receipt"]
     assert "cite" not in json.dumps(body["rows"])  # one cite per answer, none per row
     return body
