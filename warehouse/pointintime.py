@@ -6,7 +6,9 @@ newest period (or exactly the period asked for), in its newest announced version
 restatement published later never changes what was known then, and a report without an
 announcement date never answers (it is never known to have been public). For any other dataset
 it is the newest row of its date column on or before the day. One row per source either way:
-the reader picks among sources by the composer's order.
+the reader picks among sources by the composer's order. A set (a top-10 list, an index's
+constituents) is the same question answered with every row of that date (`latest_set`); a history
+(a company's dividends) is every row known on the day (`known_rows`).
 """
 
 from __future__ import annotations
