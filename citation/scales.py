@@ -42,6 +42,7 @@ TOOL_UNITS: dict[str, Measure] = {
     "ratio": Measure("ratio", served="ratio"),
     "count": Measure("count", served="count"),
     "index_points": Measure("count", served="index_points"),  # an index level (沪深300 4606.3447 点): no scale words
+    "shares_per_share": Measure("ratio", served="shares_per_share"),  # a bonus or transfer: new shares per share
 }
 
 

@@ -24,6 +24,7 @@ from warehouse.ledger import Ledger
 from warehouse.market_clock import MarketClock
 from warehouse.quotes import QuoteService
 from warehouse.series import SeriesReader
+from warehouse.sets import SetService
 from warehouse.store import Warehouse
 from warehouse.views import WarehouseViews
 from warehouse.web_search import WebSearch
@@ -67,6 +68,7 @@ class ToolContext:
     signer: Signer
     series: SeriesReader  # windows of dated datasets: index and fund bars, money flow, macro series
     adhoc: AdhocQueries  # tushare_query: any interface of the catalog, stored raw
+    sets: SetService  # dividends, holders, forecasts, index members, industries: rows as known on a day
 
     async def run_read(self, read: Callable[..., T], *args: Any) -> T:
         """A warehouse read in a worker thread, so that a cold query never stalls the event loop."""

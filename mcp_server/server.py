@@ -8,7 +8,17 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 
 from citation import __version__
-from mcp_server import catalog_tools, claims, results, search_tool, series_tools, tools, verify_tool, warehouse_tools
+from mcp_server import (
+    catalog_tools,
+    claims,
+    results,
+    search_tool,
+    series_tools,
+    sets_tools,
+    tools,
+    verify_tool,
+    warehouse_tools,
+)
 from mcp_server.arguments import TwilightServer
 from mcp_server.auth import ACTIVE_SCOPE, AccountsTokenVerifier
 from mcp_server.context import ToolContext
@@ -56,8 +66,9 @@ def build_server(rt: ToolContext, *, http_auth: bool) -> MCPServer:
     search_tool.register(server, rt)
     verify_tool.register(server, rt)
     series_tools.register(server, rt)
+    sets_tools.register(server, rt)
+    catalog_tools.register(server, rt)
     results.register(server, rt)
     server.resource(SCHEMAS + "{name}", name="schema", mime_type="application/json",
                     description="The full schema of a shape tools/list gives in one line.")(schema)  # fmt: skip
-    catalog_tools.register(server, rt)
     return server

@@ -39,6 +39,7 @@ from warehouse.market_clock import Clock, MarketClock, parse_hhmm, system_clock
 from warehouse.quotes import QuoteService
 from warehouse.scheduler import Schedule
 from warehouse.series import SeriesReader
+from warehouse.sets import SetService
 from warehouse.store import Warehouse
 from warehouse.views import WarehouseViews
 from warehouse.web_search import WebSearch
@@ -144,6 +145,7 @@ class Runtime(ToolContext):
             adhoc=AdhocQueries(
                 store, composer, market.now, page_rows=settings.catalog_page_rows, max_pages=settings.catalog_max_pages
             ),
+            sets=SetService(*parts),
             started_at=dt.datetime.now(dt.UTC),
         )
 

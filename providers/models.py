@@ -180,3 +180,56 @@ VALUATION_UNITS = DATASETS["daily_basic"].units
 INDICATOR_UNITS = DATASETS["fina_indicator"].units
 VALUATION_FIELDS = tuple(VALUATION_UNITS)
 INDICATOR_FIELDS = tuple(INDICATOR_UNITS)
+
+# The sets: answers that are the rows of a scope as known on a day (a dividend history, a top-10 list,
+# an index's constituents), not a series. Each keeps re-announcements beside the originals (ann_date in
+# the key), so that a day before one still gets what was public then.
+_REPORTED = (_CODE, day("ann_date"), day("end_date"))
+_HOLDERS = (*_REPORTED, text("holder_name"), number("hold_amount", "shares"), number("hold_ratio", "percent"),
+            number("hold_float_ratio", "percent"), number("hold_change", "shares"), text("holder_type"))  # fmt: skip
+_HOLDER_KEY = ("ts_code", "end_date", "ann_date", "holder_name", "hold_amount")  # a name may hold two lines
+_AMOUNTS = ("revenue", "operate_profit", "total_profit", "n_income", "total_assets", "total_hldr_eqy_exc_min_int",
+            "yoy_net_profit")  # fmt: skip
+DATASETS.update({
+    spec.name: spec
+    for spec in (
+        # 分红送股, one row per stage (预案, 股东大会通过, 实施) of each plan; known_date is when the stage became
+        # public (tushare's ann_date is the plan's, whatever the stage: see providers/tushare/dividend.py).
+        Dataset("dividend", (_CODE, day("end_date"), day("ann_date"), text("div_proc"),
+                             number("cash_div_tax", "CNY_per_share"), number("cash_div", "CNY_per_share"),
+                             number("stk_div", "shares_per_share"), number("stk_bo_rate", "shares_per_share"),
+                             number("stk_co_rate", "shares_per_share"), day("record_date"), day("ex_date"),
+                             day("pay_date"), day("div_listdate"), day("imp_ann_date"), day("known_date")),
+                ("ts_code", "end_date", "ann_date", "div_proc"), "end_date", ann_date="known_date",
+                title="dividends"),
+        Dataset("top10_holders", _HOLDERS, _HOLDER_KEY, "end_date", ann_date="ann_date", title="top 10 holders"),
+        Dataset("top10_floatholders", _HOLDERS, _HOLDER_KEY, "end_date", ann_date="ann_date",
+                title="top 10 float holders"),
+        # 股东户数: published at quarter ends and at other month ends too (end_date is any day).
+        Dataset("stk_holdernumber", (*_REPORTED, number("holder_num", "count")), ("ts_code", "end_date", "ann_date"),
+                "end_date", ann_date="ann_date", title="holder counts"),
+        # 业绩预告: a range of net profit (万元) and of its change (percent); revisions kept beside the first.
+        Dataset("forecast", (*_REPORTED, text("type"), number("p_change_min", "percent"),
+                             number("p_change_max", "percent"), number("net_profit_min", "ten_thousand_CNY"),
+                             number("net_profit_max", "ten_thousand_CNY"),
+                             number("last_parent_net", "ten_thousand_CNY"),
+                             day("first_ann_date"), text("summary"), text("change_reason")),
+                ("ts_code", "end_date", "ann_date"), "end_date", ann_date="ann_date", title="earnings forecasts"),
+        # 业绩快报, in yuan as tushare sends it.
+        Dataset("express", (*_REPORTED, *(number(n, "CNY") for n in _AMOUNTS), number("diluted_eps", "CNY_per_share"),
+                            number("diluted_roe", "percent"), number("bps", "CNY_per_share"), text("perf_summary")),
+                ("ts_code", "end_date", "ann_date"), "end_date", ann_date="ann_date", title="earnings express reports"),
+        # An index's constituents and weights (percent) on a weight date, monthly at tushare.
+        Dataset("index_weight", (text("index_code"), text("con_code"), day("trade_date"), number("weight", "percent")),
+                ("index_code", "trade_date", "con_code"), "trade_date", title="index weights"),
+        # 申万 industries: the classification (levels L1..L3, by version `src`) and a stock's place in it.
+        # The version (src: SW2014, SW2021) is the scope: an index code names an industry in both.
+        Dataset("index_classify", (text("src"), text("index_code"), text("industry_name"), text("level"),
+                                   text("industry_code"), text("parent_code")), ("src", "index_code"),
+                title="Shenwan industries"),
+        Dataset("index_member_all", (text("ts_code"), text("name"), text("l1_code"), text("l1_name"), text("l2_code"),
+                                     text("l2_name"), text("l3_code"), text("l3_name"), day("in_date"),
+                                     day("out_date"), text("is_new")),
+                ("ts_code", "l3_code", "in_date"), "in_date", title="Shenwan industry membership"),
+    )
+})  # fmt: skip

@@ -40,7 +40,20 @@ DATE_COLUMN = {
     "moneyflow": "trade_date",
     "cn_cpi": "month",  # asked by start_m/end_m, which the stand-in does not filter on: the module keeps the window
     "cn_ppi": "month",
+    "dividend": "end_date",  # asked by code only: the column orders its rows
+    "top10_holders": "end_date",  # start_date/end_date of these are report periods (tushare's documentation)
+    "top10_floatholders": "end_date",
+    "stk_holdernumber": "ann_date",
+    "forecast": "ann_date",
+    "express": "ann_date",
+    "index_weight": "trade_date",
+    "index_classify": "index_code",  # no date: asked by version (src), ordered by code
+    "index_member_all": "in_date",
 }
+# Columns tushare sends as strings though they look like numbers (the stand-in would send floats).
+TEXT_COLUMNS = {"index_classify": frozenset({"industry_code", "parent_code"})}
+# Parameters that select rows by a column of the same name (beyond ts_code, trade_date and the window).
+SELECTORS = ("index_code", "src")
 ROW_CAP = 6000  # tushare's cap per request for daily, adj_factor and daily_basic
 TOKEN_INVALID = (40101, "抱歉，您输入的TOKEN无效！")
 NO_PERMISSION = (
@@ -150,7 +163,8 @@ class FakeTushare(LoopbackHTTP):
         for r in selected:
             patch = self.patches.get((api, r.get("ts_code", ""), r[column]))
             row = {**r, **{k: "" if v is None else str(v) for k, v in patch.items()}} if patch else r
-            items.append([_value(row[f]) for f in wanted])
+            text = TEXT_COLUMNS.get(api, frozenset())
+            items.append([(row[f] or None) if f in text else _value(row[f]) for f in wanted])
         return 200, {"code": 0, "msg": "", "data": {"fields": wanted, "items": items, "has_more": False}}
 
     @staticmethod
@@ -163,6 +177,8 @@ class FakeTushare(LoopbackHTTP):
         if params.get("trade_date") and row.get("trade_date") != params["trade_date"]:
             return False
         if params.get("period") and row.get("end_date") != params["period"]:
+            return False
+        if any(params.get(name) and row.get(name) != params[name] for name in SELECTORS):
             return False
         if params.get("start_date") and row[column] < params["start_date"]:
             return False

@@ -43,6 +43,15 @@ CASES = {
     ("tushare", "fund_basic"): Query("fund_basic", "510300.SH", "cn", D(1990, 12, 19), D(1990, 12, 19)),
     ("tushare", "moneyflow"): Query("moneyflow", "600519.SH", "cn", D(2026, 3, 1), D(2026, 4, 15)),
     ("tushare", "macro"): Query("macro", "cpi", "cn", D(2024, 1, 1), D(2024, 12, 31)),
+    ("tushare", "dividend"): Query("dividend", "600000.SH", "cn", D(1990, 12, 19), D(2025, 6, 30)),
+    ("tushare", "top10_holders"): Query("top10_holders", "600000.SH", "cn", D(2020, 1, 1), D(2020, 12, 31)),
+    ("tushare", "top10_floatholders"): Query("top10_floatholders", "600000.SH", "cn", D(2020, 1, 1), D(2020, 12, 31)),
+    ("tushare", "stk_holdernumber"): Query("stk_holdernumber", "600519.SH", "cn", D(2023, 1, 1), D(2025, 12, 31)),
+    ("tushare", "forecast"): Query("forecast", "300511.SZ", "cn", D(2019, 1, 1), D(2019, 12, 31)),
+    ("tushare", "express"): Query("express", "600000.SH", "cn", D(2018, 1, 1), D(2018, 12, 31)),
+    ("tushare", "index_weight"): Query("index_weight", "399300.SZ", "cn", D(2023, 12, 1), D(2023, 12, 31)),
+    ("tushare", "index_classify"): Query("index_classify", "SW2014", "cn", D(1990, 12, 19), D(2025, 6, 30)),
+    ("tushare", "index_member_all"): Query("index_member_all", "600519.SH", "cn", D(1990, 12, 19), D(2025, 6, 30)),
     **{
         (web, "search"): Query(
             "search",
@@ -58,7 +67,9 @@ CASES = {
 _DATED = {"daily": "trade_date", "adj_factor": "trade_date", "trade_cal": "cal_date", "daily_basic": "trade_date",
           "fina_indicator": "ann_date", "macro": "period", "income": "ann_date", "balancesheet": "ann_date",
           "cashflow": "ann_date", "index_daily": "trade_date", "fund_daily": "trade_date", "fund_adj": "trade_date",
-          "moneyflow": "trade_date"}  # fmt: skip
+          "moneyflow": "trade_date", "top10_holders": "end_date", "top10_floatholders": "end_date",
+          "stk_holdernumber": "ann_date", "forecast": "ann_date", "express": "ann_date",
+          "index_weight": "trade_date"}  # fmt: skip
 
 
 def test_every_registered_module_has_a_case(make_runtime: RuntimeFactory) -> None:

@@ -6,7 +6,9 @@ newest period (or exactly the period asked for), in its newest announced version
 restatement published later never changes what was known then, and a report without an
 announcement date never answers (it is never known to have been public). For any other dataset
 it is the newest row of its date column on or before the day. One row per source either way:
-the reader picks among sources by the composer's order.
+the reader picks among sources by the composer's order. A set (a top-10 list, an index's
+constituents) is the same question answered with every row of that date (`latest_set`); a history
+(a company's dividends) is every row known on the day (`known_rows`).
 """
 
 from __future__ import annotations
@@ -77,3 +79,38 @@ def first_known(store: Warehouse, spec: Dataset, scope: str, exact: dt.date) -> 
     sql = f"SELECT min({known}) FROM {spec.table} WHERE {spec.scope} = ? AND {spec.date} = ?"
     found: dt.date | None = store.read((spec.table,), sql, (scope, exact))[0][0]
     return found
+
+
+def _set_sql(spec: Dataset) -> str:
+    """$1 the scope, $2 the day, $3 an exact value of the date column or NULL."""
+    sql = _SQL.get(f"{spec.name}@set")
+    if sql is not None:
+        return sql
+    known, date = spec.known_by, spec.date
+    if known is None or date is None:
+        raise ValueError(f"dataset {spec.name} has no date column: nothing is on or before a day")
+    where = f"{spec.scope} = $1 AND {known} <= $2"
+    sql = (
+        f"SELECT source, {select_list(spec)}, fetched_at FROM {spec.table} WHERE {where} AND {date} ="
+        f" (SELECT max({date}) FROM {spec.table} WHERE {where} AND ($3::DATE IS NULL OR {date} = $3))"
+    )
+    if spec.ann_date is not None:
+        sql += f" QUALIFY {spec.ann_date} = max({spec.ann_date}) OVER (PARTITION BY source)"
+    sql = _SQL[f"{spec.name}@set"] = f"{sql} ORDER BY {', '.join(spec.key)}"
+    return sql
+
+
+def latest_set(store: Warehouse, spec: Dataset, scope: str, on: dt.date, exact: dt.date | None = None) -> list[Found]:
+    """Every row of the newest date known on `on` (or of `exact`), in its newest announcement, per source:
+    a top-10 list, an index's constituents. `latest` is the one-row case of the same question."""
+    return found_rows(spec, store.read((spec.table,), _set_sql(spec), (scope, on, exact)))
+
+
+def known_rows(store: Warehouse, spec: Dataset, scope: str, on: dt.date) -> list[Found]:
+    """Every row of the scope known on `on`, newest date first: a history, such as a company's dividends."""
+    known, date = spec.known_by, spec.date
+    if known is None or date is None:
+        raise ValueError(f"dataset {spec.name} has no date column: nothing is on or before a day")
+    sql = (f"SELECT source, {select_list(spec)}, fetched_at FROM {spec.table} WHERE {spec.scope} = ? AND {known} <= ?"
+           f" ORDER BY {date} DESC, {known} DESC, {', '.join(spec.key)}")  # fmt: skip
+    return found_rows(spec, store.read((spec.table,), sql, (scope, on)))
