@@ -2,8 +2,8 @@
 
 Users' first complaint about answer checkers is false rejection, so what is not a quantity is
 left out before anything is matched: codes (600519, 600519.SH), dates and years, times, list
-markers ("1.", "2)"), footnotes, window names (MA20, 5日, 20日均线, 3年, 近10个交易日, 20-day),
-identifiers (pe_ttm), counts of things in the reply ("3只股票", "5 stocks"), ordinals (第3, 前10)
+markers ("1.", "2)"), footnotes, index names (沪深300, CSI 500), window names (MA20, 5日, 20日均线, 3年,
+近10个交易日, 20-day), identifiers (pe_ttm), counts of things in the reply ("3只股票", "5 stocks"), ordinals (第3, 前10)
 and the digits inside a `tc_` id. Chinese numerals ("两家") are never read as numbers.
 """
 
@@ -67,6 +67,9 @@ _MASKS = [re.compile(p, f) for p, f in (
     (r"(?<![\d.,])\d{1,3}\s+(?:of|out of)\s+(?:the\s+|these\s+|those\s+|its\s+|their\s+)?\d{1,3}(?![\d.,])", _I),
     (r"第\s*\d+|(?<![A-Za-z])(?:top|no\.?|#)\s*\d+|前\s*\d+(?=\s*(?:名|大|只|家|位|个|条))", _I),
     (r"(?<![A-Za-z])[QH][1-4](?!\d)", 0),
+    # Index names: 沪深300, 中证500, 上证50, 创业板50, 科创50, CSI 300, S&P 500 (a name, not a quantity).
+    (r"(?:沪深|中证|上证|深证|创业板|科创|国证|北证|恒生|(?<![A-Za-z])(?:CSI|SSE|SZSE|S&P|FTSE|MSCI)\s?)\d{2,4}(?![\d.,])",
+     _I),
 )]  # fmt: skip
 _NUMBER = re.compile(r"(?<![A-Za-z0-9_.])(?P<sign>[+-])?(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?P<dec>\.\d+)?(?!\d)(?!\.\d)")
 _ABOUT = re.compile(r"(?:约合|大约|约|~|≈|about|around|approximately|approx\.?|roughly)\s*$", _I)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from citation.dates import FactDates, parse_iso
-from citation.scales import Measure, tool_measure
+from citation.scales import TOOL_UNITS, Measure, tool_measure
 
 _SKIP = frozenset({"cite", "units", "definitions", "receipt", "attempts", "source_chain", "notes", "columns",
                    "freshness_seconds"})  # fmt: skip
@@ -92,12 +92,20 @@ def _claim_dates(claim: Mapping[str, Any]) -> FactDates:
     return FactDates(trade_date=when)
 
 
+def _own_unit(column: str, unit: object) -> bool:
+    """Whether a table names this column's own unit (a price in a currency is measured as a price)."""
+    return isinstance(unit, str) and unit in TOOL_UNITS and not (column in _PRICES and unit in ("CNY", "USD", "HKD"))
+
+
 def _table(tool_call_id: str, node: Mapping[str, Any], units: Mapping[str, Any]) -> Iterator[Fact]:
     columns = [str(c) for c in node["columns"]]
     adjust = str(node.get("adjust") or "none")
     suffix = adjust if adjust in ("qfq", "hfq") else "raw"
     kinds = {c: (f"{c}_{suffix}" if c in _PRICES else "volume" if c == "vol" else c) for c in columns}
-    measures = {c: measure_of("pre_close" if c in _PRICES else kinds[c], units) for c in columns}
+    # A table that names each column's unit (`citation.models.Rows`: index points, 万元, shares) is measured
+    # by it; a daily-bar table by its `Units` (price, volume, amount).
+    measures = {c: tool_measure(units[c]) if _own_unit(c, units.get(c))
+                else measure_of("pre_close" if c in _PRICES else kinds[c], units) for c in columns}  # fmt: skip
     where = columns.index("trade_date") if "trade_date" in columns else None
     for row in node["rows"]:
         if not isinstance(row, list) or len(row) != len(columns):

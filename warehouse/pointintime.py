@@ -82,21 +82,11 @@ def first_known(store: Warehouse, spec: Dataset, scope: str, exact: dt.date) -> 
 
 
 def _set_sql(spec: Dataset) -> str:
-    """$1 the scope, $2 the day, $3 an exact value of the date column or NULL."""
-    sql = _SQL.get(f"{spec.name}@set")
-    if sql is not None:
-        return sql
-    known, date = spec.known_by, spec.date
-    if known is None or date is None:
-        raise ValueError(f"dataset {spec.name} has no date column: nothing is on or before a day")
-    where = f"{spec.scope} = $1 AND {known} <= $2"
-    sql = (
-        f"SELECT source, {select_list(spec)}, fetched_at FROM {spec.table} WHERE {where} AND {date} ="
-        f" (SELECT max({date}) FROM {spec.table} WHERE {where} AND ($3::DATE IS NULL OR {date} = $3))"
-    )
-    if spec.ann_date is not None:
-        sql += f" QUALIFY {spec.ann_date} = max({spec.ann_date}) OVER (PARTITION BY source)"
-    sql = _SQL[f"{spec.name}@set"] = f"{sql} ORDER BY {', '.join(spec.key)}"
+    """`latest_sql`, every row of the newest date rather than one, in key order."""
+    key = f"{spec.name}@set"
+    sql = _SQL.get(key)
+    if sql is None:
+        sql = _SQL[key] = f"{latest_sql(spec)} ORDER BY {', '.join(spec.key)}"
     return sql
 
 
