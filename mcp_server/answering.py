@@ -39,9 +39,9 @@ READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempot
 
 @dataclass(frozen=True)
 class Pictured:
-    """An answer with an image beside it (a chart): the image goes first in the content, the signed
-    model after it as for every tool; the model should carry the image's sha256, so that the receipt
-    covers the picture too."""
+    """An answer with an image beside it (a chart): the signed model's text comes first in the
+    content as for every tool (clients and the error path read content[0] as the answer), the image
+    after it; the model should carry the image's sha256, so that the receipt covers the picture too."""
 
     model: BaseModel
     image: bytes
@@ -169,7 +169,7 @@ async def answer(rt: ToolContext, tool: str, body: Body, **arguments: object) ->
         content: list[ContentBlock] = [TextContent(type="text", text=served)]
         if isinstance(answered, Pictured):
             data = base64.b64encode(answered.image).decode("ascii")
-            content.insert(0, ImageContent(type="image", data=data, mime_type=answered.mime_type))
+            content.append(ImageContent(type="image", data=data, mime_type=answered.mime_type))
         return CallToolResult(content=content, structured_content=structured)
 
 

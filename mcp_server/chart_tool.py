@@ -135,8 +135,10 @@ async def _read(rt: ToolContext, code: str, since: dt.date, first: dt.date, last
     table = await rt.run_read(rt.views.daily, code, since, last, "curated", "qfq")
     closes = [r[_AT["close"]] for r in table.rows]
     why = ""
-    if any(c is None for c in closes):
-        why = next((n for n in table.notes if "no adjustment factor" in n), "adjustment factors are missing")
+    missing = sum(1 for c in closes if c is None)
+    if missing:
+        why = (f"{missing} of the {len(closes)} bars read have no adjustment factor from the code's factor source;"
+               " a forward-adjusted chart would break where the factors start")  # fmt: skip
         table = await rt.run_read(rt.views.daily, code, since, last, "curated", "none")
     day = first.isoformat()
     start = next((i for i, r in enumerate(table.rows) if r[_AT["trade_date"]] >= day), None)
@@ -190,7 +192,7 @@ async def chart(
                    f" bars, {words}{', ' + extra if extra else ''}; close {closes[0]} -> {closes[-1]} CNY; source"
                    f" {sources} [{tool_call_id}]")  # fmt: skip
         ingested = utc_aware(table.ingested_at) if table.ingested_at else rt.clock.now()
-        warnings = [*table.notes] + ([f"unadjusted: {unadjusted}"] if unadjusted else [])
+        warnings = [*table.notes] + ([f"drawn unadjusted: {unadjusted}"] if unadjusted else [])
         cite = make_cite(tool_call_id, ingested, attempts, layer="curated", upstream_sources=table.sources,
                          ingested_at=iso(ingested), warnings=warnings)  # fmt: skip
         width, height = struct.unpack(">II", png[16:24])  # the PNG header's IHDR chunk

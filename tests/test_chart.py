@@ -31,7 +31,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 def picture(result: CallToolResult) -> tuple[Image.Image, dict[str, Any]]:
     """The image (decoded) and the structured answer, after checking the content's shape."""
     assert not result.is_error, result.content
-    image, text = result.content
+    text, image = result.content
     assert isinstance(image, ImageContent) and isinstance(text, TextContent) and image.mime_type == "image/png"
     png = base64.b64decode(image.data)
     assert png[:8] == PNG

@@ -29,7 +29,7 @@ async def test_names_abbreviations_initials_and_codes(make_runtime: RuntimeFacto
     rt = make_runtime()
     found = await call(rt, "lookup", query="茅台")
     assert matches(found)[0] == ("600519.SH", "贵州茅台", "substring")
-    first = found.structured_content["matches"][0]  # type: ignore[index]
+    first = found.structured_content["matches"][0]
     assert (first["market"], first["industry"], first["list_date"], first["kind"]) == (
         "主板", "白酒", "2001-08-27", "stock",
     )  # fmt: skip
