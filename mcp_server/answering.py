@@ -7,6 +7,7 @@ and recorded" true for a tool added tomorrow.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import functools
 import inspect
@@ -14,11 +15,12 @@ import json
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
 from mcp.server.auth.middleware.auth_context import get_access_token
-from mcp_types import CallToolResult, TextContent, ToolAnnotations
+from mcp_types import CallToolResult, ContentBlock, ImageContent, TextContent, ToolAnnotations
 from pydantic import BaseModel
 
 from citation import SERVED_BY, __version__
@@ -33,7 +35,20 @@ from warehouse.ledger import LOCAL_OPERATOR, Entry, caller_of_user
 
 log = structlog.get_logger("mcp_server.answering")
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
-Body = Callable[[str, Attempts], Awaitable[BaseModel]]
+
+
+@dataclass(frozen=True)
+class Pictured:
+    """An answer with an image beside it (a chart): the signed model's text comes first in the
+    content as for every tool (clients and the error path read content[0] as the answer), the image
+    after it; the model should carry the image's sha256, so that the receipt covers the picture too."""
+
+    model: BaseModel
+    image: bytes
+    mime_type: str = "image/png"
+
+
+Body = Callable[[str, Attempts], Awaitable[BaseModel | Pictured]]
 Tool = Callable[..., Awaitable[CallToolResult]]
 
 
@@ -120,7 +135,7 @@ async def answer(rt: ToolContext, tool: str, body: Body, **arguments: object) ->
     started = time.perf_counter()
     with structlog.contextvars.bound_contextvars(tool=tool, tool_call_id=tool_call_id):
         try:
-            model = await body(tool_call_id, attempts)
+            answered = await body(tool_call_id, attempts)
         except Exception as exc:  # every failure becomes an answer, never a crash
             failure = from_exception(exc, attempts.log)
             if failure.category == "UNKNOWN":
@@ -129,6 +144,7 @@ async def answer(rt: ToolContext, tool: str, body: Body, **arguments: object) ->
                 log.info("tool_failed", category=failure.category, reason=failure.message)
             _account(rt, tool, failure.category, attempts, started)
             return failure.result(tool_call_id)
+        model = answered.model if isinstance(answered, Pictured) else answered
         whole = model.model_dump(mode="json")
         options = rt.options
         now = rt.clock.now()
@@ -150,7 +166,11 @@ async def answer(rt: ToolContext, tool: str, body: Body, **arguments: object) ->
                 kept = json.dumps(rt.signer.sign(rest), ensure_ascii=False)
             rt.ledger.record(entry, kept)
         _account(rt, tool, "ok", attempts, started)
-        return CallToolResult(content=[TextContent(type="text", text=served)], structured_content=structured)
+        content: list[ContentBlock] = [TextContent(type="text", text=served)]
+        if isinstance(answered, Pictured):
+            data = base64.b64encode(answered.image).decode("ascii")
+            content.append(ImageContent(type="image", data=data, mime_type=answered.mime_type))
+        return CallToolResult(content=content, structured_content=structured)
 
 
 def _account(rt: ToolContext, tool: str, outcome: str, attempts: Attempts, started: float) -> None:

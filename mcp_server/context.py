@@ -18,9 +18,11 @@ from citation.receipts import Signer
 from provisioning.tokens import TokenStore
 from provisioning.usage import Usage
 from warehouse.adhoc import AdhocQueries
+from warehouse.bars import BarWindows
 from warehouse.calendar import TradingCalendar
 from warehouse.fundamentals import FundamentalsService
 from warehouse.ledger import Ledger
+from warehouse.listing import Listing
 from warehouse.market_clock import MarketClock
 from warehouse.quotes import QuoteService
 from warehouse.series import SeriesReader
@@ -69,6 +71,8 @@ class ToolContext:
     series: SeriesReader  # windows of dated datasets: index and fund bars, money flow, macro series
     adhoc: AdhocQueries  # tushare_query: any interface of the catalog, stored raw
     sets: SetService  # dividends, holders, forecasts, index members, industries: rows as known on a day
+    listing: Listing  # the tables of names `lookup` searches
+    bars: BarWindows  # windows of daily bars, fetched where missing (`chart`)
 
     async def run_read(self, read: Callable[..., T], *args: Any) -> T:
         """A warehouse read in a worker thread, so that a cold query never stalls the event loop."""

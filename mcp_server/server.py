@@ -10,7 +10,9 @@ from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 from citation import __version__
 from mcp_server import (
     catalog_tools,
+    chart_tool,
     claims,
+    lookup_tool,
     results,
     search_tool,
     series_tools,
@@ -71,4 +73,6 @@ def build_server(rt: ToolContext, *, http_auth: bool) -> MCPServer:
     results.register(server, rt)
     server.resource(SCHEMAS + "{name}", name="schema", mime_type="application/json",
                     description="The full schema of a shape tools/list gives in one line.")(schema)  # fmt: skip
+    lookup_tool.register(server, rt)
+    chart_tool.register(server, rt)
     return server

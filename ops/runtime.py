@@ -29,11 +29,13 @@ from provisioning.subscriptions import Subscriptions
 from provisioning.tokens import TokenStore
 from provisioning.usage import Usage
 from warehouse.adhoc import AdhocQueries
+from warehouse.bars import BarWindows
 from warehouse.calendar import TradingCalendar
 from warehouse.curate import Curator
 from warehouse.fundamentals import FundamentalsService
 from warehouse.ingest import Ingestor
 from warehouse.ledger import Ledger
+from warehouse.listing import Listing
 from warehouse.loader import SingleFlight
 from warehouse.market_clock import Clock, MarketClock, parse_hhmm, system_clock
 from warehouse.quotes import QuoteService
@@ -146,6 +148,8 @@ class Runtime(ToolContext):
                 store, composer, market.now, page_rows=settings.catalog_page_rows, max_pages=settings.catalog_max_pages
             ),
             sets=SetService(*parts),
+            listing=Listing(*parts),
+            bars=BarWindows(*parts),
             started_at=dt.datetime.now(dt.UTC),
         )
 

@@ -88,6 +88,7 @@ class Instrument:
     industry: str | None
     market: str | None  # 主板 / 创业板 / 科创板 / 北交所
     list_date: dt.date | None
+    cnspell: str | None = None  # pinyin initials of the name (GZMT)
 
 
 # The declarations: each dataset once (see `providers.declaration` for what is derived from them).
@@ -145,8 +146,9 @@ DATASETS: dict[str, Dataset] = {
                              number("n_incr_cash_cash_equ", "CNY"), number("c_cash_equ_end_period", "CNY")),
                 ("ts_code", "end_date", "ann_date"), "end_date", ann_date="ann_date", title="cash flow statements"),
         Dataset("spot", (_CODE, text("name"), *_SPOT), ("ts_code",), rule="replace"),
-        Dataset("stock_basic", (_CODE, text("name"), text("area"), text("industry"), text("market"), day("list_date")),
-                ("ts_code",), "list_date", rule="replace"),
+        # cnspell: tushare's pinyin initials of the name (贵州茅台 GZMT), what `lookup` matches "gzmt" by.
+        Dataset("stock_basic", (_CODE, text("name"), text("area"), text("industry"), text("market"), day("list_date"),
+                                text("cnspell")), ("ts_code",), "list_date", rule="replace"),
         Dataset("macro", (text("indicator"), day("period"), number("value", "index"), number("yoy", "percent"),
                           number("mom", "percent")), ("indicator", "period"), "period"),
         # A result of a web search; published_at is UTC ISO 8601 or missing, engines a JSON list.

@@ -52,7 +52,7 @@ def test_serve_loads_akshare_only_for_the_question_that_needs_it(
     assert answer["source"] == "akshare" and answer["close_raw"] == 1500.1, answer
     after = report["after_price"]
     assert "akshare" in after and "pandas" in after
-    assert not {"yfinance", "pytdx", "hypothesis"} & set(after), after
+    assert not {"yfinance", "pytdx", "hypothesis", "matplotlib"} & set(after), after  # a price draws nothing
     assert report["exit"] == 0
 
 
@@ -60,3 +60,19 @@ def test_the_head_read_without_alembic_is_alembics() -> None:
     """A migrated database is recognised without importing alembic: the head read from the migration
     files must be the one alembic computes, or an outdated schema would pass as current."""
     assert migrate.shipped_head() == migrate.head()
+
+
+def test_matplotlib_is_loaded_by_the_first_chart_only() -> None:
+    """The chart tool and its drawing module import cheaply; matplotlib comes with the first render."""
+    script = (
+        "import sys\n"
+        "from mcp_server import chart_tool, drawing, server\n"
+        "before = 'matplotlib' in sys.modules\n"
+        # 600519.SH's real bars of 2024-12-30 and 2024-12-31 (tests/fixtures/tushare/daily_600519.SH_2020-2024.csv)
+        "png = drawing.render(drawing.Picture('600519.SH', ['2024-12-30', '2024-12-31'], [1533.97, 1525.4],"
+        " [1543.96, 1545.0], [1525.0, 1522.01], [1525.0, 1524.0], [25129.82, 39354.45], 'kline', 'CNY', 'vol'))\n"
+        "print(before, 'matplotlib' in sys.modules, png[:4] == b'\\x89PNG')\n"
+    )
+    shown = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0, shown.stderr[-3000:]
+    assert shown.stdout.split() == ["False", "True", "True"]

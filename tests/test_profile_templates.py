@@ -23,7 +23,7 @@ from profiles.templates import TEMPLATES_DIR, apply, create_from, list_templates
 
 PLUGIN = shipped_plugins.PLUGINS_DIR / "twilight_verify"
 TOOLS = ("price", "fundamentals", "warehouse_daily", "warehouse_features", "warehouse_fundamentals", "quality_status",
-         "quality_logs", "search", "ping", "verify_answer")  # fmt: skip
+         "quality_logs", "search", "ping", "verify_answer", "lookup", "chart")  # fmt: skip
 SHIPPED = {"template-stock-research-pro": 2, "template-stock-research-lite": 1, "template-crypto": 1}
 PLACEHOLDERS = {"PROFILE_NAME", "MCP_URL", "LLM_GATEWAY_URL", "LLM_MODEL", "WORKSPACE"}
 VALUES = {"MCP_URL": "https://drive.example.cn/mcp", "LLM_GATEWAY_URL": "http://127.0.0.1:3000/v1",
@@ -289,6 +289,13 @@ def test_shipped_texts_say_what_the_brief_asks() -> None:
         assert example == dict.fromkeys(list_templates()[0].secrets, "")
     assert "do not cover crypto prices" in (TEMPLATES_DIR / "template-crypto" / "SOUL.md").read_text()
     assert "citation" in (TEMPLATES_DIR / "template-stock-research-pro" / "SOUL.md").read_text()
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_every_soul_asks_for_a_text_line_beside_every_chart(name: str) -> None:
+    """WeChat's picture upload can fail (getuploadurl ret -2): the chart's caption must reach the user anyway."""
+    charts = (TEMPLATES_DIR / name / "SOUL.md").read_text().split("## Charts", 1)[1]
+    assert "one-line text summary beside it" in charts and "`caption`" in charts and "ret -2" in charts
 
 
 @pytest.mark.parametrize("name", sorted(SHIPPED))

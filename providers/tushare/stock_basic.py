@@ -14,7 +14,7 @@ DATASET = "stock_basic"
 MARKETS = frozenset({"cn"})
 API = "stock_basic"
 WHOLE_MARKET = True
-FIELDS = "ts_code,name,area,industry,market,list_date"
+FIELDS = "ts_code,name,area,industry,market,list_date,cnspell"
 
 
 def translate_query(query: Query) -> dict[str, Any]:
