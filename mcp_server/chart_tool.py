@@ -10,8 +10,9 @@ so the numbers of a one-line summary beside the chart can be verified like any o
 
 Overlays are named lines over the prices: "ma20" and "ma60" (the mean of the last 20 or 60
 closes drawn, as `warehouse_features`' ma_N, computed from bars fetched before the window so
-that the line starts with it). A comparison index is one more entry in `OVERLAYS`: a function
-reading its bars (dataset `index_daily`) that returns a `Line` scaled to the first close.
+that the line starts with it), and "csi300", the CSI 300's closes (dataset `index_daily`,
+fetched as `index_daily` fetches them) scaled to the stock's first close, so that the two lines
+start together and the gap between them is the stock's performance against the index.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from citation.models import Cite, Units
 from mcp_server.answering import READ_ONLY, Pictured, a_share, answer, bound, day_of, iso, make_cite
 from mcp_server.context import ToolContext
 from mcp_server.drawing import Line, Picture, render
+from providers.models import DATASETS
 from providers.symbols import FIRST_TRADING_DAY, InvalidArgument, quoted
 from warehouse.store import utc_aware
 from warehouse.views import COLUMNS
@@ -70,12 +72,37 @@ def means(closes: list[float], n: int) -> list[float | None]:
 
 def moving_average(n: int, color: str) -> Overlay:
     async def line(rt: ToolContext, bars: Bars, attempts: Attempts) -> Line:
-        return Line(f"MA{n}", means(bars.column("close"), n)[bars.first :], color)
+        return Line(
+            f"MA{n}", means(bars.column("close"), n)[bars.first :], color, f"MA{n} (mean of the last {n} closes)"
+        )
 
     return line
 
 
-OVERLAYS: dict[str, Overlay] = {"ma20": moving_average(20, "#ff9900"), "ma60": moving_average(60, "#9933ff")}
+def index_line(code: str, label: str, color: str) -> Overlay:
+    """An index's closes over the bars drawn, scaled to the first close (None on a day it has no bar)."""
+
+    async def line(rt: ToolContext, bars: Bars, attempts: Attempts) -> Line:
+        days = [str(r[_AT["trade_date"]]) for r in bars.rows[bars.first :]]
+        first, last = dt.date.fromisoformat(days[0]), dt.date.fromisoformat(days[-1])
+        window = await rt.series.window(DATASETS["index_daily"], code, first, last, attempts, None)
+        closes = {row["trade_date"].isoformat(): row["close"] for row in window.rows}
+        base = closes.get(days[0])
+        if not base:
+            raise InvalidArgument("overlays", f"{code} ({label}) has no bar on {days[0]}, the chart's first day",
+                                  f"chart a window {label} has bars for, or leave {label.lower()} out")  # fmt: skip
+        scale = bars.rows[bars.first][_AT["close"]] / base
+        values = [round(closes[d] * scale, 4) if d in closes else None for d in days]
+        return Line(label, values, color, f"{label} ({code} closes scaled to the first close, source {window.source})")
+
+    return line
+
+
+OVERLAYS: dict[str, Overlay] = {
+    "ma20": moving_average(20, "#ff9900"),
+    "ma60": moving_average(60, "#9933ff"),
+    "csi300": index_line("000300.SH", "CSI300", "#0099cc"),
+}
 
 
 class Close(BaseModel):
@@ -159,10 +186,13 @@ async def chart(
     start: Annotated[str | StrictInt, Field(description="First day, YYYYMMDD or YYYY-MM-DD")],
     end: Annotated[str | StrictInt | None, Field(description="Last day (default: today)")] = None,
     kind: Annotated[Literal["kline", "line"], Field(description="kline: candles; line: closes")] = "kline",
-    overlays: Annotated[list[str] | str | None, Field(description='Lines over the prices: "ma20", "ma60"')] = None,
+    overlays: Annotated[
+        list[str] | str | None, Field(description='Lines over the prices: "ma20", "ma60", "csi300"')
+    ] = None,
 ) -> Annotated[CallToolResult, ChartAnswer]:
     """Daily price chart of one A-share as a PNG image: candles or closes (forward-adjusted), volume
-    below, optional MA20/MA60. Send its `caption` (it cites the tool_call_id) beside the image."""
+    below, optional MA20/MA60 or the CSI 300 for comparison. Send its `caption` (it cites the
+    tool_call_id) beside the image."""
 
     async def body(tool_call_id: str, attempts: Attempts) -> Pictured:
         symbol = a_share(code)
@@ -187,7 +217,7 @@ async def chart(
         closes = drawn.column("close")
         high, low = closes.index(max(closes)), closes.index(min(closes))
         sources = ", ".join(table.sources)
-        extra = "; ".join(f"{line.label} (mean of the last {line.label[2:]} closes)" for line in drawn_lines)
+        extra = "; ".join(line.about for line in drawn_lines)
         caption = (f"{symbol.code} daily {'candles' if kind == 'kline' else 'closes'} {begin}..{finish}, {len(closes)}"
                    f" bars, {words}{', ' + extra if extra else ''}; close {closes[0]} -> {closes[-1]} CNY; source"
                    f" {sources} [{tool_call_id}]")  # fmt: skip

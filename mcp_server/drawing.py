@@ -30,6 +30,7 @@ class Line:
     label: str
     values: Sequence[float | None]  # one per bar; None where undefined (an MA's first bars)
     color: str
+    about: str = ""  # what the line is, for the caption
 
 
 @dataclass(frozen=True)

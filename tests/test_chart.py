@@ -109,3 +109,15 @@ async def test_bad_input_is_a_parameter_error(
     body = error_of(await call(make_runtime(), "chart", **arguments))
     assert (body["category"], body["argument"]) == ("PARAMETER", argument), body
     assert upstream.calls["daily"] == 0
+
+
+async def test_the_csi300_drawn_beside_scaled_to_the_first_close(make_runtime: RuntimeFactory) -> None:
+    rt = make_runtime()
+    result = await call(rt, "chart", code="600519", start="20231009", end="20241231", kind="line", overlays="csi300")
+    image, body = picture(result)
+    assert body["overlays"] == ["csi300"] and pixels_near(image, (0x00, 0x99, 0xCC)) > 300
+    assert "CSI300 (000300.SH closes scaled to the first close, source tushare)" in body["caption"]
+    assert any(a["dataset"] == "index_daily" for a in body["cite"]["attempts"])
+    # A window the index's real bars (from 2023-09-25) do not start with is refused on `overlays`.
+    early = error_of(await call(rt, "chart", code="600519", start="20230901", end="20231231", overlays=["csi300"]))
+    assert early["argument"] == "overlays" and "000300.SH" in early["message"]
