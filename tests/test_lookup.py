@@ -89,5 +89,25 @@ async def test_stored_names_answer_when_the_daily_refresh_fails(
     result = await call(rt, "lookup", query="茅台")
     assert matches(result)[0][0] == "600519.SH"
     warnings = result.structured_content["cite"]["warnings"]
-    assert len(warnings) == 1 and "stock_basic could not be refreshed" in warnings[0], warnings
+    assert [w.split(" could not be refreshed")[0] for w in warnings] == ["stock_basic", "index_basic", "fund_basic"]
+    assert all("names as fetched at" in w for w in warnings), warnings
     assert upstream.calls["stock_basic"] > 1  # it was asked again (with its retries)
+
+
+async def test_index_and_fund_names_are_found_too(make_runtime: RuntimeFactory, upstream: FakeTushare) -> None:
+    rt = make_runtime()
+    fund = (await call(rt, "lookup", query="沪深300ETF")).structured_content or {}
+    assert [(m["ts_code"], m["kind"], m["match"]) for m in fund["matches"]][:1] == [("510300.SH", "fund", "exact")]
+    index = (await call(rt, "lookup", query="申万创业")).structured_content or {}
+    assert ("801005.SI", "index") in [(m["ts_code"], m["kind"]) for m in index["matches"]]
+    assert (upstream.calls["index_basic"], upstream.calls["fund_basic"]) == (1, 1)  # each list fetched once
+
+
+async def test_without_index_or_fund_names_stocks_still_answer(
+    make_runtime: RuntimeFactory, upstream: FakeTushare
+) -> None:
+    upstream.refused = {"index_basic", "fund_basic"}  # a token without the points for them
+    rt = make_runtime()
+    body = (await call(rt, "lookup", query="茅台")).structured_content or {}
+    assert body["matches"][0]["ts_code"] == "600519.SH"
+    assert any("no index names are searched" in w for w in body["cite"]["warnings"]), body["cite"]["warnings"]

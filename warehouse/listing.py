@@ -4,10 +4,12 @@ A listing is one whole-market request (tushare `stock_basic`: about 5,500 rows),
 fetched whole through the composer and kept in the warehouse like any dataset; the ingestion
 job refreshes it daily too (`Ingestor._ensure_listing`, same 20 hours). When the refresh fails,
 the names already stored still answer, with a warning saying how old they are: a listing changes
-by a few codes a week, and a lookup that fails because upstream is down helps nobody.
+by a few codes a week, and a lookup that fails because upstream is down helps nobody. Only the
+stock names are needed: without index or fund names (no source, no points) a lookup answers the
+stocks, and a warning says which names were not searched.
 
-More tables of names (indexes, funds) are one `NameTable` each in `NAME_TABLES`, once their
-dataset is declared in `providers.models` and a provider can fetch it whole (code "*").
+Each table of names (stocks, indexes, funds) is one `NameTable` in `NAME_TABLES`: a declared
+dataset that a provider can fetch whole (code "*").
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ class NameTable:
 
 NAME_TABLES = (
     NameTable("stock_basic", "stock", spell="cnspell", board="market", industry="industry", list_date="list_date"),
+    NameTable("index_basic", "index", board="market", industry="category", list_date="list_date"),
+    NameTable("fund_basic", "fund", industry="fund_type", list_date="list_date"),
 )
 
 
@@ -99,10 +103,11 @@ class Listing(DatasetReader):
                 fresh = functools.partial(self._fresh, table.dataset)
                 await self._ensure(attempts, query, fresh, request_id, key=("listing", table.dataset))
             except ProviderError as exc:
-                if self._fetched_at(table.dataset) is None:
-                    raise
-                warnings.append(f"{table.dataset} could not be refreshed ({type(exc).__name__}: {exc});"
-                                f" names as fetched at {self._fetched_at(table.dataset)}")  # fmt: skip
+                stored = self._fetched_at(table.dataset)
+                if stored is None and table is NAME_TABLES[0]:
+                    raise  # no stock names at all: nothing to look up in
+                warnings.append(f"{table.dataset} could not be refreshed ({type(exc).__name__}: {exc}); " + (
+                    f"names as fetched at {stored}" if stored else f"no {table.kind} names are searched"))  # fmt: skip
             fetched = self._fetched_at(table.dataset)
             oldest = fetched if oldest is None or (fetched is not None and fetched < oldest) else oldest
             found = self._memo.get(table.dataset)

@@ -57,8 +57,9 @@ Steps = tuple[
 
 
 def by_code(query: Query) -> dict[str, Any]:
-    """The parameters of a question about one code's standing facts (a name, a listing)."""
-    return {"ts_code": query.code}
+    """The parameters of a question about one code's standing facts (a name, a listing); the whole
+    list (code ALL) is asked with none."""
+    return {} if query.code == ALL else {"ts_code": query.code}
 
 
 def steps(

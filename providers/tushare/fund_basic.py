@@ -6,6 +6,7 @@ from providers.tushare.client import by_code, steps
 
 DATASET = "fund_basic"
 MARKETS = frozenset({"cn"})
+WHOLE_MARKET = True  # every code at once: the names `lookup` searches
 API = "fund_basic"
 FIELDS = "ts_code,name,management,fund_type,invest_type,benchmark,found_date,list_date,status"
 

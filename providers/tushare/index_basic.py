@@ -4,6 +4,7 @@ from providers.tushare.client import by_code, steps
 
 DATASET = "index_basic"
 MARKETS = frozenset({"cn"})
+WHOLE_MARKET = True  # every code at once: the names `lookup` searches
 API = "index_basic"
 FIELDS = "ts_code,name,market,publisher,category,base_date,base_point,list_date"
 
