@@ -159,11 +159,12 @@ async def answer(rt: ToolContext, tool: str, body: Body, **arguments: object) ->
             given = {k: v for k, v in arguments.items() if v is not None}
             entry = Entry(tool_call_id, caller(), tool, given, structured, now, __version__)
             # The ledger keeps every row, and the summary: what the resource serves and verify_answer checks.
+            # The receipt signs what the caller was sent (the cut answer), so the whole is kept unsigned.
             if shown is None:
                 kept = served
             else:
-                rest = {**whole, "summary": shown["summary"], "full_result": shown["full_result"]}
-                kept = json.dumps(rt.signer.sign(rest), ensure_ascii=False)
+                kept = json.dumps({**whole, "summary": shown["summary"], "full_result": shown["full_result"]},
+                                  ensure_ascii=False)  # fmt: skip
             rt.ledger.record(entry, kept)
         _account(rt, tool, "ok", attempts, started)
         content: list[ContentBlock] = [TextContent(type="text", text=served)]

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -47,8 +46,9 @@ def _date_column(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> int |
     return None
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+def _numbers(values: Sequence[Any]) -> list[float]:
+    """The finite numbers among `values` (a bool is no number; NaN and infinities are gaps)."""
+    return [v for v in values if (type(v) is float or type(v) is int) and v == v and v - v == 0]
 
 
 def _round(value: float) -> float:
@@ -68,10 +68,12 @@ def summary(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> ResultSumm
     if dated is not None:
         order.sort(key=lambda i: str(rows[i][dated] or ""))
     numbers: dict[str, ColumnSummary] = {}
-    for index, name in enumerate(columns):
+    ordered = [rows[i] for i in order]
+    width = min(len(r) for r in ordered)
+    for index, name in enumerate(columns[:width]):
         if index == dated:
             continue
-        values = [rows[i][index] for i in order if index < len(rows[i]) and _is_number(rows[i][index])]
+        values = _numbers([r[index] for r in ordered])
         if not values:
             continue
         numbers[name] = ColumnSummary(
@@ -101,11 +103,11 @@ def cut(
     """
     if not isinstance(model, Tabular) or limit <= 0 or len(dumped["rows"]) < 2:
         return None
-    text = json.dumps(dumped, ensure_ascii=False)
-    if tokens(text) <= limit:
-        return None
     rows: list[list[Any]] = dumped["rows"]
-    per_row = max(1, tokens(json.dumps(rows, ensure_ascii=False)) // len(rows))
+    in_rows = tokens(json.dumps(rows, ensure_ascii=False))
+    if in_rows + tokens(json.dumps({**dumped, "rows": None}, ensure_ascii=False)) <= limit:
+        return None
+    per_row = max(1, in_rows // len(rows))
     keep = max(1, min(len(rows) - 1, int(limit * _INLINE_SHARE) // per_row))
     link = FullResult(
         uri=RESULT_SCHEME + tool_call_id,
