@@ -4,7 +4,8 @@
   (`data.klines` as "date,open,close,high,low,vol,amount,amplitude,pct,change,turnover").
   Unadjusted (fqt=0) rows are tushare's `daily` rows from tests/fixtures/tushare, which are
   the same exchange numbers: volume in lots, amount x1000 into CNY (PROVENANCE.md checks
-  that Eastmoney's 成交量/成交额 equal tushare's vol/amount x1000 exactly). Forward-adjusted
+  that Eastmoney's 成交量/成交额 equal tushare's vol/amount x1000 exactly); the 沪深300ETF's are
+  akshare `fund_etf_hist_em` output from tests/fixtures/eastmoney, served as it is. Forward-adjusted
   (fqt=1) rows are the real Eastmoney qfq files in tests/fixtures/eastmoney, so a client
   that asks for them gets numbers that differ from tushare's, as it would in production.
 - `GET /securities/api/data/get` (datacenter.eastmoney.com): F10 main financial indicators,
@@ -66,6 +67,10 @@ def _raw_klines() -> dict[str, list[tuple[str, str]]]:
                     f"{r['vol']},{amount_cny:.3f},{amplitude:.2f},{r['pct_chg']},{r['change']},-"
                 )
                 out.setdefault(r["ts_code"][:6], []).append((_iso(r["trade_date"]), line))
+    for path in sorted((FIXTURES / "eastmoney").glob("fund_etf_hist_em_*_bfq_*.csv")):
+        code = path.name.split("_")[4]  # fund_etf_hist_em_<code>_bfq_...: Eastmoney's kline fields already
+        lines = path.read_text(encoding="utf-8").splitlines()[1:]
+        out[code] = [(line.split(",", 1)[0], line) for line in lines]
     return {code: sorted(rows) for code, rows in out.items()}
 
 

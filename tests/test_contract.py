@@ -29,6 +29,7 @@ CASES = {
     ("tushare", "cashflow"): Query("cashflow", "600000.SH", "cn", D(2018, 1, 1), D(2018, 12, 31)),
     ("tushare", "stock_basic"): Query("stock_basic", "600519.SH", "cn", D(1990, 1, 1), D(2026, 6, 30)),
     ("akshare", "daily"): Query("daily", "600519.SH", "cn", D(2024, 6, 1), D(2024, 6, 30)),
+    ("akshare", "fund_daily"): Query("fund_daily", "510300.SH", "cn", D(2024, 1, 1), D(2024, 1, 31)),
     ("akshare", "adj_factor"): Query("adj_factor", "600519.SH", "cn", D(2024, 6, 1), D(2024, 6, 30)),
     ("akshare", "fina_indicator"): Query("fina_indicator", "600519.SH", "cn", D(2024, 1, 1), D(2025, 12, 31)),
     ("akshare", "spot"): Query("spot", "*", "cn", D(2026, 4, 15), D(2026, 4, 15)),

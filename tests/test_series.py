@@ -197,3 +197,16 @@ async def test_macro_without_a_token_is_akshare_and_bad_series_is_a_parameter_er
     assert (cpi["2024-02-01"]["value"], cpi["2024-02-01"]["yoy"], cpi["2024-02-01"]["mom"]) == (100.7, 0.7, 1.0)
     wrong = error_of(await call(rt, "macro", series="gdp"))
     assert wrong["category"] == "PARAMETER" and wrong["argument"] == "series" and "cpi, ppi, pmi" in wrong["remedy"]
+
+
+async def test_fund_bars_from_eastmoney_without_a_token(make_runtime: RuntimeFactory, clock: SettableClock) -> None:
+    clock.set(2025, 10, 24)
+    rt = make_runtime(token=None)  # akshare's fund_etf_hist_em against the Eastmoney stand-in (real output)
+    body = await rows_of(rt, "fund_nav", code="510300", start="20240115", end="20240119")
+    assert body["cite"]["source"] == "akshare"
+    days = by_date(body)
+    assert [days[d]["close"] for d in sorted(days)] == [3.345, 3.367, 3.292, 3.268, 3.275]  # = tushare's closes
+    distribution = days["2024-01-18"]
+    assert (distribution["vol"], distribution["amount"]) == (47543511, 15257021.704)  # lots; CNY / 1000
+    assert distribution["pre_close"] == 3.292  # Eastmoney's undivided previous close (tushare: 3.223)
+    assert any("adjustment factors unavailable" in w for w in body["cite"]["warnings"])
