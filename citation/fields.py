@@ -97,6 +97,22 @@ _METRICS: list[tuple[re.Pattern[str], Callable[[str, int | None], frozenset[str]
     (re.compile(r"pe_band_(?:low|mid|high)|(?:p/?e|市盈率|估值)\s*(?:band|区间|通道|带)|估值带|band\s*(?:low|mid|high)", re.I),
      _band, None),
     (re.compile(r"分位|percentile", re.I), _fixed("pe_percentile"), None),
+    # The tables' own columns (dividends, holders, index weights, money flow, forecasts), before the
+    # words they contain (股息, 净利润, 股本) claim them for other fields.
+    (re.compile(r"每股(?:现金)?(?:分红|派息|红利|派现)|现金分红|派息|cash_div(?:_tax)?", re.I),
+     _fixed("cash_div_tax", "cash_div"), None),
+    (re.compile(r"每股送(?:股|红股)?|送股|stk_div", re.I), _fixed("stk_div"), None),
+    (re.compile(r"(?:每股)?转增|stk_bo_rate|stk_co_rate", re.I), _fixed("stk_bo_rate", "stk_co_rate"), None),
+    (re.compile(r"占流通股(?:本|份)?(?:的)?比例|hold_float_ratio", re.I), _fixed("hold_float_ratio"), None),
+    (re.compile(r"持股比例|占总股本(?:的)?比例|hold_ratio", re.I), _fixed("hold_ratio", "hold_float_ratio"), None),
+    (re.compile(r"持股(?:数量?)?|持有(?:股份|股数)|hold_amount", re.I), _fixed("hold_amount"), None),
+    (re.compile(r"股东户数|股东人数|holder_num", re.I), _fixed("holder_num"), None),
+    (re.compile(rf"权重|{_L}weight(?:ing)?{_R}", re.I), _fixed("weight"), None),
+    (re.compile(r"(?:主力)?(?:资金)?净流[入出]|资金流向|net_mf_amount", re.I), _fixed("net_mf_amount"), None),
+    (re.compile(r"(?:预计|预告|预增|预减)[^，,。；\d]{0,8}?(?:\d{4}年(?:度)?)?[^，,。；\d]{0,4}?(?:归母)?净利润|"
+                r"net_profit_(?:min|max)", re.I),
+     _fixed("net_profit_min", "net_profit_max"), None),
+    (re.compile(r"(?:净利润)?(?:同比)?变动幅度|p_change_(?:min|max)", re.I), _fixed("p_change_min", "p_change_max"), None),
     (re.compile(rf"市盈率|p/e|{_L}pe(?:_ttm)?{_R}|price[- ]to[- ]earnings|price/earnings|earnings multiple", re.I),
      _ttm_or_static("pe", "pe_ttm", "pe_dynamic"), None),
     (re.compile(rf"市净率|p/b|{_L}pb{_R}|price[- ]to[- ]book", re.I), _fixed("pb"), None),
