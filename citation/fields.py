@@ -143,8 +143,8 @@ _METRICS: list[tuple[re.Pattern[str], Callable[[str, int | None], frozenset[str]
     (re.compile(rf"(?:归母净利润|净利润|净利|利润)[^，,。；\d]{{0,4}}?(?:{_GROWTH})|"
                 rf"(?:net profit|net income|earnings|profit) (?:{_EN_GROWTH})|netprofit_yoy", re.I),
      _fixed("netprofit_yoy"), None),
-    (re.compile(rf"同比(?:{_GROWTH})?|{_L}yoy{_R}|y/y|year[- ]over[- ]year", re.I), _fixed("or_yoy", "netprofit_yoy"),
-     None),
+    (re.compile(rf"同比(?:{_GROWTH})?|{_L}yoy{_R}|y/y|year[- ]over[- ]year", re.I),
+     _fixed("or_yoy", "netprofit_yoy", "yoy"), None),  # yoy: a macro series' own column
     # Income statement levels (after their growth words: "净利润同比增长" is a growth rate, not a level).
     (re.compile(r"营业利润|operating profit|operate_profit", re.I), _fixed("operate_profit"), None),
     (re.compile(r"归属于(?:上市公司|母公司)?(?:股东|所有者)的净利润|归母净利润|净利润|净利|net profit|net income|"

@@ -45,7 +45,13 @@ MACRO_SERIES = {
     "ppi": "PPI 全部工业品: value an index with the same month a year earlier = 100 (akshare only; tushare gives"
     " none), yoy and mom in percent (mom: tushare only)",
     "pmi": "PMI 制造业: value a diffusion index (50 = no change on the month before); yoy Eastmoney's percent change",
+    **{
+        m: f"{m.upper()} 货币供应量: value the month-end balance in 亿元 (hundred million CNY); yoy, mom in percent"
+        " (tushare cn_m)"
+        for m in ("m0", "m1", "m2")
+    },
 }
+MONEY = frozenset({"m0", "m1", "m2"})  # their values are amounts: a dataset of their own (`money_supply`)
 _INDEX_CODE = re.compile(r"^(\d{6})\.(SH|SZ|CSI|SI|CIC|MI)$", re.ASCII)
 _MACRO_YEARS = 3
 
@@ -203,14 +209,14 @@ async def moneyflow(
 
 async def macro(
     rt: ToolContext,
-    series: Annotated[str, Field(description="cpi, ppi or pmi")],
+    series: Annotated[str, Field(description="cpi, ppi, pmi, m0, m1 or m2")],
     start: Annotated[
         str | StrictInt | None, Field(description="First month, YYYYMMDD or YYYY-MM-DD (default: 3 years ago)")
     ] = None,
     end: End = None,
 ) -> Annotated[CallToolResult, MacroAnswer]:
-    """China's monthly macro series: cpi and ppi (tushare, then akshare), pmi (akshare): value, yoy and
-    mom. A row's period is the month measured; it was published weeks later."""
+    """China's monthly macro series: cpi and ppi (tushare, then akshare), pmi (akshare), m0/m1/m2
+    (tushare, in 亿元): value, yoy and mom. A row's period is the month measured; it was published weeks later."""
 
     async def body(tool_call_id: str, attempts: Attempts) -> BaseModel:
         name = series.strip().lower()
@@ -221,7 +227,7 @@ async def macro(
         today = rt.clock.today()
         first, last = window_of(rt, start, end, today.replace(year=today.year - _MACRO_YEARS, day=1))
         first = first.replace(day=1)  # a month is dated by its first day: a start inside it still asks for it
-        spec = DATASETS["macro"]
+        spec = DATASETS["money_supply" if name in MONEY else "macro"]
         window = await rt.series.window(spec, name, first, last, attempts, tool_call_id)
         if not window.rows:
             raise nothing(

@@ -151,6 +151,10 @@ DATASETS: dict[str, Dataset] = {
                                 text("cnspell")), ("ts_code",), "list_date", rule="replace"),
         Dataset("macro", (text("indicator"), day("period"), number("value", "index"), number("yoy", "percent"),
                           number("mom", "percent")), ("indicator", "period"), "period"),
+        # 货币供应量 M0/M1/M2: month-end balances in 亿元, yoy and mom in percent (tushare cn_m).
+        Dataset("money_supply", (text("indicator"), day("period"), number("value", "hundred_million_CNY"),
+                                 number("yoy", "percent"), number("mom", "percent")),
+                ("indicator", "period"), "period", title="money supply"),
         # A result of a web search; published_at is UTC ISO 8601 or missing, engines a JSON list.
         Dataset("search", tuple(map(text, ("title", "url", "snippet", "published_at", "engines"))), ("url",),
                 markets=frozenset({"web"}), title="web search results", stored=False),

@@ -210,3 +210,18 @@ async def test_fund_bars_from_eastmoney_without_a_token(make_runtime: RuntimeFac
     assert (distribution["vol"], distribution["amount"]) == (47543511, 15257021.704)  # lots; CNY / 1000
     assert distribution["pre_close"] == 3.292  # Eastmoney's undivided previous close (tushare: 3.223)
     assert any("adjustment factors unavailable" in w for w in body["cite"]["warnings"])
+
+
+async def test_money_supply_in_hundred_million_cny_and_verified(
+    make_runtime: RuntimeFactory, clock: SettableClock, upstream: FakeTushare
+) -> None:
+    clock.set(2025, 10, 24)
+    rt = make_runtime()
+    body = await rows_of(rt, "macro", series="m2", start="20240101", end="20241231")
+    assert body["units"] == {"value": "hundred_million_CNY", "yoy": "percent", "mom": "percent"}
+    december = by_date(body, "period")["2024-12-01"]
+    assert (december["value"], december["yoy"], december["mom"]) == (3135322.3, 7.3, 0.5)  # tushare cn_m 202412
+    assert body["row_count"] == 12 and upstream.calls["cn_m"] == 1 and "亿元" in body["definition"]
+    tc = body["cite"]["tool_call_id"]
+    checked = await call(rt, "verify_answer", text=f"2024年12月末M2余额313.53万亿元，同比增长7.3% [{tc}]")
+    assert [c["status"] for c in (checked.structured_content or {})["claims"]] == ["verified", "verified"]

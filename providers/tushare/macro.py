@@ -43,9 +43,14 @@ def fetch(client: TushareClient, params: dict[str, Any]) -> Payload:
 
 
 def translate_result(payload: Payload, query: Query) -> pd.DataFrame:
+    _, value, yoy, mom = INDICATORS[query.code.lower()]
+    return monthly(payload, query, value, yoy, mom)
+
+
+def monthly(payload: Payload, query: Query, value: str | None, yoy: str, mom: str) -> pd.DataFrame:
+    """A monthly table as rows of (indicator, period, value, yoy, mom), the months inside the window."""
     import pandas as pd
 
-    _, value, yoy, mom = INDICATORS[query.code.lower()]
     frame = payload.frame()
     # YYYYMM as its first six characters: tushare sends text, a number-typed copy of it reads "202509.0"
     month = pd.to_datetime(frame["month"].astype("string").str.slice(0, 6) + "01", format="%Y%m%d", errors="coerce")
