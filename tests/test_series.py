@@ -225,3 +225,8 @@ async def test_money_supply_in_hundred_million_cny_and_verified(
     tc = body["cite"]["tool_call_id"]
     checked = await call(rt, "verify_answer", text=f"2024年12月末M2余额313.53万亿元，同比增长7.3% [{tc}]")
     assert [c["status"] for c in (checked.structured_content or {})["claims"]] == ["verified", "verified"]
+    await rows_of(rt, "macro", series="m2", start="20250901", end="20250930")
+    assert upstream.calls["cn_m"] == 2  # 2024 was settled; September 2025 was not yet asked
+    clock.set(2025, 10, 26)
+    await rows_of(rt, "macro", series="m2", start="20250901", end="20250930")
+    assert upstream.calls["cn_m"] == 3  # a month asked within 75 days of its start is asked again after a day
