@@ -51,7 +51,14 @@ MACRO_SERIES = {
         for m in ("m0", "m1", "m2")
     },
 }
-MONEY = frozenset({"m0", "m1", "m2"})  # their values are amounts: a dataset of their own (`money_supply`)
+MACRO_SERIES["shibor"] = (
+    "Shibor 上海银行间同业拆放利率: percent a year by tenor (overnight, w1, w2, m1, m3, m6, m9,"
+    " y1 = 1 week … 1 year), one row per fixing day (tushare shibor)"
+)
+SHIBOR_DAY = ("date is the interbank working day of the fixing, published at 11:00 Beijing time that day (some"
+              " are make-up working days on which the stock exchanges are closed)")  # fmt: skip
+# Which dataset a series is: amounts (M0-M2) and daily rates (Shibor) are declared apart from the indexes.
+SERIES_DATASET = {**dict.fromkeys(("m0", "m1", "m2"), "money_supply"), "shibor": "shibor"}
 _INDEX_CODE = re.compile(r"^(\d{6})\.(SH|SZ|CSI|SI|CIC|MI)$", re.ASCII)
 _MACRO_YEARS = 3
 
@@ -209,14 +216,15 @@ async def moneyflow(
 
 async def macro(
     rt: ToolContext,
-    series: Annotated[str, Field(description="cpi, ppi, pmi, m0, m1 or m2")],
+    series: Annotated[str, Field(description="cpi, ppi, pmi, m0, m1, m2 or shibor")],
     start: Annotated[
         str | StrictInt | None, Field(description="First month, YYYYMMDD or YYYY-MM-DD (default: 3 years ago)")
     ] = None,
     end: End = None,
 ) -> Annotated[CallToolResult, MacroAnswer]:
     """China's monthly macro series: cpi and ppi (tushare, then akshare), pmi (akshare), m0/m1/m2
-    (tushare, in 亿元): value, yoy and mom. A row's period is the month measured; it was published weeks later."""
+    (tushare, in 亿元): value, yoy and mom, by month measured (published weeks later); shibor: daily
+    fixings by tenor, in percent."""
 
     async def body(tool_call_id: str, attempts: Attempts) -> BaseModel:
         name = series.strip().lower()
@@ -226,8 +234,10 @@ async def macro(
             )
         today = rt.clock.today()
         first, last = window_of(rt, start, end, today.replace(year=today.year - _MACRO_YEARS, day=1))
-        first = first.replace(day=1)  # a month is dated by its first day: a start inside it still asks for it
-        spec = DATASETS["money_supply" if name in MONEY else "macro"]
+        spec = DATASETS[SERIES_DATASET.get(name, "macro")]
+        daily = spec.name == "shibor"
+        if not daily:
+            first = first.replace(day=1)  # a month is dated by its first day: a start inside it still asks for it
         window = await rt.series.window(spec, name, first, last, attempts, tool_call_id)
         if not window.rows:
             raise nothing(
@@ -235,7 +245,8 @@ async def macro(
             )
         columns, rows = table(spec, window, ("indicator",))
         return MacroAnswer(series=name, definition=MACRO_SERIES[name], start=first.isoformat(), end=last.isoformat(),
-                           date_meaning=MACRO_DAY, columns=columns, rows=rows, row_count=len(rows),
+                           date_meaning=SHIBOR_DAY if daily else MACRO_DAY, columns=columns, rows=rows,
+                           row_count=len(rows),
                            units=_units(spec, columns), cite=_cite(tool_call_id, window, attempts, []))  # fmt: skip
 
     return await answer(rt, "macro", body, series=series, start=start, end=end)

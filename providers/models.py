@@ -91,6 +91,7 @@ class Instrument:
     cnspell: str | None = None  # pinyin initials of the name (GZMT)
 
 
+SHIBOR_TENORS = ("overnight", "w1", "w2", "m1", "m3", "m6", "m9", "y1")  # tushare: on, 1w, 2w, 1m, 3m, 6m, 9m, 1y
 # The declarations: each dataset once (see `providers.declaration` for what is derived from them).
 # Units are A-shares' canonical ones; a global ticker's prices are in its `currency`, its volume in shares.
 _CODE, _TRADE_DATE = text("ts_code"), day("trade_date")
@@ -155,6 +156,10 @@ DATASETS: dict[str, Dataset] = {
         Dataset("money_supply", (text("indicator"), day("period"), number("value", "hundred_million_CNY"),
                                  number("yoy", "percent"), number("mom", "percent")),
                 ("indicator", "period"), "period", title="money supply"),
+        # Shibor (上海银行间同业拆放利率), percent a year by tenor, fixed at 11:00 each interbank working day
+        # (some are SSE-closed make-up days); tushare's columns on, 1w … 1y, renamed to be SQL names.
+        Dataset("shibor", (text("indicator"), day("date"), *(number(t, "percent") for t in SHIBOR_TENORS)),
+                ("indicator", "date"), "date", title="Shibor"),
         # A result of a web search; published_at is UTC ISO 8601 or missing, engines a JSON list.
         Dataset("search", tuple(map(text, ("title", "url", "snippet", "published_at", "engines"))), ("url",),
                 markets=frozenset({"web"}), title="web search results", stored=False),

@@ -230,3 +230,19 @@ async def test_money_supply_in_hundred_million_cny_and_verified(
     clock.set(2025, 10, 26)
     await rows_of(rt, "macro", series="m2", start="20250901", end="20250930")
     assert upstream.calls["cn_m"] == 3  # a month asked within 75 days of its start is asked again after a day
+
+
+async def test_shibor_fixings_by_tenor_in_percent(
+    make_runtime: RuntimeFactory, clock: SettableClock, upstream: FakeTushare
+) -> None:
+    clock.set(2025, 10, 24)
+    rt = make_runtime()
+    body = await rows_of(rt, "macro", series="shibor", start="20241225", end="20241231")
+    assert body["columns"] == ["date", "overnight", "w1", "w2", "m1", "m3", "m6", "m9", "y1"]
+    assert set(body["units"].values()) == {"percent"} and "11:00" in body["date_meaning"]
+    last = by_date(body, "date")["2024-12-31"]
+    assert (last["overnight"], last["m3"], last["y1"]) == (1.454, 1.6855, 1.708)  # tushare shibor, 20241231
+    assert upstream.calls["shibor"] == 1
+    tc = body["cite"]["tool_call_id"]
+    checked = await call(rt, "verify_answer", text=f"2024-12-31 隔夜Shibor 1.454% [{tc}]")
+    assert [c["status"] for c in (checked.structured_content or {})["claims"]] == ["verified"]
