@@ -152,7 +152,7 @@ async def answer(rt: ToolContext, tool: str, body: Body, **arguments: object) ->
         limit = options.answer_token_limit if options.ledger_enabled else 0
         # The CSV is downloaded with a key: an answer over stdio (no key, maybe no HTTP server) names none.
         csv_base = options.base_url if get_access_token() is not None else None
-        shown = sizing.cut(model, whole, limit, tool_call_id, now + options.result_ttl, csv_base)
+        shown = sizing.cut(model, whole, limit, tool_call_id, iso(now + options.result_ttl), csv_base)
         structured = rt.signer.sign(shown or whole)
         served = json.dumps(structured, ensure_ascii=False)
         if options.ledger_enabled:

@@ -13,7 +13,6 @@ import csv
 import io
 import re
 
-import anyio.to_thread
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 from starlette.requests import Request
@@ -21,9 +20,9 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from mcp_server.answering import caller
+from mcp_server.auth import ACTIVE_SCOPE, AccountsTokenVerifier
 from mcp_server.context import ToolContext
 from mcp_server.sizing import RESULT_SCHEME
-from provisioning.tokens import TokenState
 from warehouse.ledger import caller_of_user
 
 _CALL_ID = re.compile(r"^tc_[0-9a-f]{16}$")
@@ -66,19 +65,19 @@ def register(server: MCPServer, rt: ToolContext) -> None:
 
 
 def csv_route(rt: ToolContext) -> Route:
-    """GET /results/<tool_call_id>.csv with the caller's key (Authorization: Bearer), for people."""
+    """GET /results/<tool_call_id>.csv with the caller's key (Authorization: Bearer), for people: the
+    key is checked as /mcp checks it (`AccountsTokenVerifier`), a revoked one refused alike."""
+    verifier = AccountsTokenVerifier(rt.tokens)
 
     async def download(request: Request) -> Response:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        owner = None
-        if scheme.lower() == "bearer" and token:
-            owner = rt.tokens.known_owner(token) or await anyio.to_thread.run_sync(rt.tokens.owner, token)
-        if owner is None or owner.state is not TokenState.ACTIVE:
+        known = await verifier.verify_token(token) if scheme.lower() == "bearer" and token else None
+        if known is None or ACTIVE_SCOPE not in known.scopes:
             return PlainTextResponse("send your key: Authorization: Bearer <key>\n", status_code=401,
                                      headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
         tool_call_id = request.path_params["tool_call_id"]
         try:
-            body = await rt.run_read(whole_csv, rt, tool_call_id, caller_of_user(owner.user))
+            body = await rt.run_read(whole_csv, rt, tool_call_id, caller_of_user(known.client_id))
         except NotFound as exc:
             return PlainTextResponse(f"{exc}\n", status_code=404)
         disposition = f'attachment; filename="{tool_call_id}.csv"'

@@ -15,7 +15,6 @@ about one in the tokenizers agents use; the estimate only has to say "too long" 
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from collections.abc import Sequence
@@ -93,7 +92,7 @@ def cut(
     dumped: dict[str, Any],
     limit: int,
     tool_call_id: str,
-    expires_at: dt.datetime,
+    expires_at: str,
     csv_base: str | None,
 ) -> dict[str, Any] | None:
     """The answer to serve instead of `dumped` when it is a table over `limit` tokens, else None.
@@ -112,7 +111,7 @@ def cut(
     link = FullResult(
         uri=RESULT_SCHEME + tool_call_id,
         csv_url=f"{csv_base}/results/{tool_call_id}.csv" if csv_base else None,
-        expires_at=expires_at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+        expires_at=expires_at,
         rows_inline=keep,
     )
     return {

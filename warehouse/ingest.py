@@ -41,6 +41,7 @@ from warehouse import quality, rules
 from warehouse.calendar import TradingCalendar
 from warehouse.curate import Curator
 from warehouse.landing import land
+from warehouse.listing import LISTING_TTL
 from warehouse.market_clock import MarketClock
 from warehouse.store import Warehouse, utc_naive
 
@@ -258,7 +259,7 @@ class Ingestor:
     async def _ensure_listing(self, summary: Summary) -> None:
         """stock_basic (names, boards, listing dates) once a day, for the anomaly and completeness rules."""
         fetched_at = self._store.query("SELECT max(fetched_at) FROM fetch_log WHERE dataset = 'stock_basic'")[0][0]
-        if fetched_at is not None and utc_naive(self._clock.now()) - fetched_at < dt.timedelta(hours=20):
+        if fetched_at is not None and utc_naive(self._clock.now()) - fetched_at < LISTING_TTL:
             return
         today = self._clock.today()
         await self._load(Query("stock_basic", ALL, "cn", today, today), summary, "listing")

@@ -26,7 +26,7 @@ from providers.models import DATASETS
 from warehouse.reading import DatasetReader
 from warehouse.store import utc_aware
 
-LISTING_TTL = dt.timedelta(hours=20)  # as the ingestion job's daily refresh
+LISTING_TTL = dt.timedelta(hours=20)  # the ingestion job refreshes the stock list by it too
 
 
 @dataclass(frozen=True)
