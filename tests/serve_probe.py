@@ -20,7 +20,7 @@ from typing import Any
 
 # What a server must not load until a question needs it (hypothesis: never, at run time).
 HEAVY = ("akshare", "yfinance", "pytdx", "tushare", "pandas", "numpy", "alembic", "bs4", "lxml", "curl_cffi",
-         "py_mini_racer", "matplotlib", "hypothesis")  # fmt: skip
+         "py_mini_racer", "matplotlib", "hypothesis", "requests")  # fmt: skip
 
 
 def loaded() -> list[str]:

@@ -51,7 +51,7 @@ def test_serve_loads_akshare_only_for_the_question_that_needs_it(
     answer = report["answer"]
     assert answer["source"] == "akshare" and answer["close_raw"] == 1500.1, answer
     after = report["after_price"]
-    assert "akshare" in after and "pandas" in after
+    assert "akshare" in after and "pandas" in after and "requests" in after
     assert not {"yfinance", "pytdx", "hypothesis", "matplotlib"} & set(after), after  # a price draws nothing
     assert report["exit"] == 0
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 
-import requests
-
 from providers import transport
 from providers.errors import BadPayload, NoData, ProviderError, RateLimited, UpstreamUnavailable
 
@@ -32,6 +30,8 @@ def routes(base_url: str) -> dict[str, str]:
 
 
 def classify(dataset: str, exc: Exception) -> ProviderError:
+    import requests  # loaded already: akshare raised it
+
     status = transport.last_status()
     where = f"akshare {dataset}"
     if isinstance(exc, requests.Timeout):

@@ -12,8 +12,6 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import requests
-
 from providers.contract import ALL, Payload, Query
 from providers.errors import (
     AuthFailed,
@@ -118,6 +116,8 @@ _CONSOLIDATED = 1
 
 def classify(api: str, exc: Exception) -> ProviderError:
     """Turn what the SDK raised into a typed error (by message: the SDK raises bare Exceptions)."""
+    import requests  # loaded already: the SDK is made of it
+
     if isinstance(exc, ProviderError):
         return exc
     if isinstance(exc, requests.Timeout):

@@ -36,15 +36,13 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import requests
-from requests.adapters import HTTPAdapter
-
 from providers import transport
 from providers.contract import Query
 from providers.errors import BadPayload, NoData, ProviderError, RateLimited, UpstreamUnavailable
 
 if TYPE_CHECKING:
     import pandas as pd
+    import requests
 
 NAME = "yahoo"
 HOSTS = (
@@ -79,21 +77,32 @@ def yahoo_ticker(query: Query, dataset: str) -> str:
     return f"{digits}.SS" if exchange == "SH" else query.code
 
 
-class _CappedTimeout(HTTPAdapter):
-    def __init__(self, cap: float) -> None:
-        super().__init__()
-        self._cap = cap
+def _session(cap: float) -> requests.Session:
+    """A session whose every request waits at most `cap` seconds (yfinance passes its own timeouts
+    through, some of them None). Made at the first chart: requests is not loaded before."""
+    import requests
+    from requests.adapters import HTTPAdapter
 
-    def _bound(self, timeout: Timeout) -> Timeout:
+    def bound(timeout: Timeout) -> Timeout:
         if timeout is None:
-            return self._cap
+            return cap
         if isinstance(timeout, tuple):
-            return (min(timeout[0], self._cap), min(timeout[1] or self._cap, self._cap))
-        return min(timeout, self._cap)
+            return (min(timeout[0], cap), min(timeout[1] or cap, cap))
+        return min(timeout, cap)
 
-    def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Timeout = None,
-             verify: bool | str = True, cert: Any = None, proxies: Any = None) -> requests.Response:  # fmt: skip
-        return super().send(request, stream, self._bound(timeout), verify, cert, proxies)
+    class CappedTimeout(HTTPAdapter):
+        def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Timeout = None,
+                 verify: bool | str = True, cert: Any = None, proxies: Any = None) -> requests.Response:  # fmt: skip
+            return super().send(request, stream, bound(timeout), verify, cert, proxies)
+
+    session = requests.Session()
+    session.headers.update(
+        {"User-Agent": _USER_AGENT, "Accept": "*/*", "Accept-Language": "en-US,en;q=0.5"}
+    )  # Yahoo throttles the python-requests agent outright
+    adapter = CappedTimeout()
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
 
 
 class YahooClient:
@@ -104,16 +113,11 @@ class YahooClient:
         self.cache_dir = cache_dir
         cache_dir.mkdir(parents=True, exist_ok=True)
         self._configured = False
-        self.session = requests.Session()
-        self.session.headers.update(
-            {"User-Agent": _USER_AGENT, "Accept": "*/*", "Accept-Language": "en-US,en;q=0.5"}
-        )  # Yahoo throttles the python-requests agent outright
-        adapter = _CappedTimeout(timeout)
-        self.session.mount("https://", adapter)
-        self.session.mount("http://", adapter)
+        self._session: requests.Session | None = None
 
     def close(self) -> None:
-        self.session.close()
+        if self._session is not None:
+            self._session.close()
 
     def _yfinance(self) -> Any:
         """yfinance, set up on this client's first chart: its caches in `cache_dir`, its failures
@@ -123,6 +127,7 @@ class YahooClient:
         if not self._configured:
             yf.set_tz_cache_location(str(self.cache_dir))
             yf.config.debug.hide_exceptions = False
+            self._session = _session(self.timeout)
             self._configured = True
         return yf
 
@@ -144,7 +149,7 @@ class YahooClient:
                 warnings.filterwarnings("ignore", category=category, module=r"yfinance(\.|$)")
             yf = self._yfinance()
             YfData.cache_get.cache_clear()
-            handle = yf.Ticker(ticker, session=self.session)
+            handle = yf.Ticker(ticker, session=self._session)
             try:
                 frame = handle.history(
                     start=start, end=end, interval="1d", auto_adjust=False, actions=False, timeout=self.timeout
@@ -160,6 +165,8 @@ class YahooClient:
 
 
 def _status(exc: Exception) -> int | None:
+    import requests
+
     response = getattr(exc, "response", None) if isinstance(exc, requests.HTTPError) else None
     return response.status_code if response is not None else transport.last_status()
 
@@ -172,6 +179,7 @@ def classify(dataset: str, exc: Exception) -> ProviderError:
     YFTzMissingError, except for the first two per process, whose timezone yfinance then looks
     up in quoteSummary, which raises HTTPError 404.
     """
+    import requests
     from yfinance.exceptions import YFDataException, YFException, YFRateLimitError, YFTickerMissingError
 
     if isinstance(exc, ProviderError):
