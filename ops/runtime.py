@@ -120,6 +120,8 @@ class Runtime(ToolContext):
         parts = (store, composer, calendar, flight, market, settings.lookback_days, curator)
         quotes = QuoteService(*parts, cross_check=tuple(settings.cross_check))
         provisioner = Provisioner(accounts, settings.provisioner_config())
+        ledger = Ledger(settings.ledger_path, settings.ledger_retention_days)
+        ledger.adopt(store)
         return cls(
             options=tool_options(settings),
             settings=settings,
@@ -141,7 +143,7 @@ class Runtime(ToolContext):
             subscriptions=Subscriptions(accounts, provisioner, settings.join_url),
             usage=Usage(accounts),
             search=WebSearch(store, composer, settings.search_cache_ttl_seconds, market.now, metrics.store_lookup),
-            ledger=Ledger(store, settings.ledger_retention_days),
+            ledger=ledger,
             signer=Signer.from_file(settings.receipt_key_path),
             series=SeriesReader(*parts),
             adhoc=AdhocQueries(
@@ -158,6 +160,6 @@ class Runtime(ToolContext):
         self.composer.close()
         if self.replica is not None:
             self.replica.close()
-        self.ledger.flush()  # the answers of the last moments
+        self.ledger.close()  # with the answers of the last moments
         self.store.derive_pending()  # the file at rest holds the questions' curated rows
         self.store.close()

@@ -231,6 +231,10 @@ class Settings(BaseSettings):
         return self.home / "warehouse.duckdb"
 
     @cached_property
+    def ledger_path(self) -> Path:
+        return self.home / "ledger.sqlite"
+
+    @cached_property
     def receipt_key_path(self) -> Path:
         return self.receipt_key_file or self.home / "receipts" / "ed25519.pem"
 

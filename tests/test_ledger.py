@@ -8,8 +8,10 @@ import hashlib
 import json
 import os
 import signal
+import sqlite3
 import stat
 import subprocess
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +26,13 @@ from mcp.client.streamable_http import streamable_http_client
 
 from citation.receipts import check
 from ops.runtime import Runtime
+from ops.settings import Settings
 from tests.conftest import RuntimeFactory
 from tests.fake_eastmoney import FakeEastmoney
 from tests.fake_tushare import FakeTushare
 from tests.helpers import TWILIGHT, call, free_port, serve
-from warehouse.ledger import LOCAL_OPERATOR
+from warehouse.ledger import LOCAL_OPERATOR, Ledger
+from warehouse.store import Warehouse
 
 pytestmark = pytest.mark.anyio
 
@@ -125,7 +129,8 @@ async def test_a_failed_call_is_not_recorded(runtime: Runtime) -> None:
     result = await call(runtime, "price", code="600519", trade_date="2024-06-22")
     assert result.is_error
     runtime.ledger.flush()
-    assert runtime.store.query("SELECT count(*) FROM answer_ledger")[0][0] == 0
+    with closing(sqlite3.connect(runtime.ledger.path)) as db:
+        assert db.execute("SELECT count(*) FROM answer_ledger").fetchone() == (0,)
 
 
 async def test_a_caller_reads_only_their_own_entries(runtime: Runtime) -> None:
@@ -141,7 +146,8 @@ async def test_retention_prunes_old_entries(make_runtime: RuntimeFactory) -> Non
     old = (await call(rt, "ping")).structured_content
     assert old is not None
     rt.ledger.flush()
-    rt.store.query("UPDATE answer_ledger SET recorded_at = recorded_at - INTERVAL 31 DAY")
+    with closing(sqlite3.connect(rt.ledger.path)) as db, db:
+        db.execute("UPDATE answer_ledger SET recorded_at = datetime(recorded_at, '-31 days')")
     new = (await call(rt, "ping")).structured_content
     assert new is not None
     assert rt.ledger.prune(rt.clock.now()) == 1
@@ -154,3 +160,43 @@ def test_a_given_key_file_is_used(make_runtime: RuntimeFactory, tmp_path: Path) 
     first = make_runtime(receipt_key_file=key)
     second = make_runtime(receipt_key_file=key)
     assert first.signer.key_id == second.signer.key_id and key.exists()
+
+
+async def test_the_ledger_is_its_own_file_with_the_callers_mode(runtime: Runtime) -> None:
+    body = (await call(runtime, "ping")).structured_content
+    assert body is not None
+    runtime.ledger.flush()
+    assert runtime.ledger.path == runtime.settings.home / "ledger.sqlite"
+    assert stat.S_IMODE(runtime.ledger.path.stat().st_mode) == 0o600  # answers are their callers' own
+    tables = runtime.store.query("SELECT table_name FROM duckdb_tables() WHERE table_name = 'answer_ledger'")
+    assert tables == []  # nothing of it in the warehouse (nor in its snapshots)
+
+
+def test_a_warehouse_ledger_of_an_earlier_release_is_moved_into_the_file(make_runtime: RuntimeFactory) -> None:
+    """A release before kept the ledger as a DuckDB table in the warehouse: opening the warehouse
+    moves its entries, and a reply cited against one of them still checks."""
+    first = make_runtime()
+    home = first.settings.home
+    first.close()
+    answer = {"ok": True, "cite": {"tool_call_id": "tc_00000000000000aa"}}
+    with closing(Warehouse(home / "warehouse.duckdb")) as old:
+        old.query(
+            "CREATE TABLE answer_ledger (tool_call_id VARCHAR, caller VARCHAR, tool VARCHAR, arguments JSON,"
+            " answer JSON, recorded_at TIMESTAMP, server_version VARCHAR)"
+        )
+        old.query(
+            "INSERT INTO answer_ledger VALUES ('tc_00000000000000aa', 'user:alice', 'ping', '{}', ?,"
+            " TIMESTAMP '2026-11-30 08:00:00', '0.9.0')",
+            [json.dumps(answer)],
+        )
+    (home / "ledger.sqlite").unlink()
+    settings = Settings(home=home, tushare_token=None)
+    with closing(Warehouse(settings.warehouse_path)) as store:
+        ledger = Ledger(settings.ledger_path, 400)
+        assert ledger.adopt(store) == 1
+        assert ledger.adopt(store) == 0  # once: the table is gone
+        entry = ledger.entries(["tc_00000000000000aa"], "user:alice")["tc_00000000000000aa"]
+        ledger.close()
+        assert entry.answer == answer and entry.tool == "ping" and entry.server_version == "0.9.0"
+        assert entry.recorded_at.isoformat() == "2026-11-30T08:00:00+00:00"
+        assert store.query("SELECT 1 FROM duckdb_tables() WHERE table_name = 'answer_ledger'") == []

@@ -189,7 +189,7 @@ class Ingestor:
         return _Job(self, name)
 
     def _layers(self) -> dict[str, int]:
-        return {layer: info["rows"] for layer, info in self._store.stats()["layers"].items() if layer != "ledger"}
+        return {layer: info["rows"] for layer, info in self._store.stats()["layers"].items()}
 
     async def _market_day(self, day: dt.date, summary: Summary, force: bool, progress: Progress | None) -> bool | None:
         """Load one whole-market day; True when upstream had its bars, False when it had none yet,

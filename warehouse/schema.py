@@ -9,7 +9,7 @@ curated (cur_daily): one row per code and day: the preferred source's raw bar an
 feature (feat_daily): derived per code and day from curated and valuation rows.
 quality: quality_log (findings, append-only), source_freshness (per source and dataset, merge),
   quarantine (rows rejected by validation with the reason, never loaded elsewhere; append-only).
-ledger: answer_ledger, every tool answer as served, by tool_call_id (append-only, pruned by age).
+The ledger of answers is not here: it is its own SQLite file (warehouse/ledger.py).
 Timestamps are naive UTC (TIMESTAMP), so that reads need no time-zone package.
 
 Rows are kept in (ts_code, trade_date) order by the loader; there are no composite primary
@@ -130,18 +130,6 @@ TABLES: tuple[Table, ...] = (
         "quality",
         "last_success",
     ),
-    # Every successful tool answer under its tool_call_id, as served (receipt included): what a
-    # reply is verified against. Append-only; rows older than the retention are pruned.
-    Table(
-        "answer_ledger",
-        "append",
-        (),
-        """CREATE TABLE IF NOT EXISTS answer_ledger (
-            tool_call_id VARCHAR, caller VARCHAR, tool VARCHAR, arguments JSON, answer JSON,
-            recorded_at TIMESTAMP, server_version VARCHAR)""",
-        "ledger",
-        "recorded_at",
-    ),
     Table(
         "quarantine",
         "append",
@@ -180,4 +168,4 @@ def added_columns(present: set[tuple[str, str]]) -> list[str]:
     ]
 
 
-LAYERS = ("raw", "normalized", "curated", "feature", "quality", "ledger")
+LAYERS = ("raw", "normalized", "curated", "feature", "quality")
