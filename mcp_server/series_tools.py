@@ -51,14 +51,19 @@ MACRO_SERIES = {
         for m in ("m0", "m1", "m2")
     },
 }
+MACRO_SERIES["sf"] = (
+    "社会融资规模 aggregate financing to the real economy (PBoC): inc_month the month's increment and inc_cumval"
+    " the year's so far in 亿元 (hundred million CNY), stk_endval the month-end stock in 万亿元 (trillion CNY)"
+    " (tushare sf_month)"
+)
 MACRO_SERIES["shibor"] = (
     "Shibor 上海银行间同业拆放利率: percent a year by tenor (overnight, w1, w2, m1, m3, m6, m9,"
     " y1 = 1 week … 1 year), one row per fixing day (tushare shibor)"
 )
 SHIBOR_DAY = ("date is the interbank working day of the fixing, published at 11:00 Beijing time that day (some"
               " are make-up working days on which the stock exchanges are closed)")  # fmt: skip
-# Which dataset a series is: amounts (M0-M2) and daily rates (Shibor) are declared apart from the indexes.
-SERIES_DATASET = {**dict.fromkeys(("m0", "m1", "m2"), "money_supply"), "shibor": "shibor"}
+# Which dataset a series is: amounts (M0-M2, social financing) and daily rates (Shibor) are declared apart.
+SERIES_DATASET = {**dict.fromkeys(("m0", "m1", "m2"), "money_supply"), "sf": "social_financing", "shibor": "shibor"}
 _INDEX_CODE = re.compile(r"^(\d{6})\.(SH|SZ|CSI|SI|CIC|MI)$", re.ASCII)
 _MACRO_YEARS = 3
 
@@ -216,15 +221,15 @@ async def moneyflow(
 
 async def macro(
     rt: ToolContext,
-    series: Annotated[str, Field(description="cpi, ppi, pmi, m0, m1, m2 or shibor")],
+    series: Annotated[str, Field(description="cpi, ppi, pmi, m0, m1, m2, sf or shibor")],
     start: Annotated[
         str | StrictInt | None, Field(description="First month, YYYYMMDD or YYYY-MM-DD (default: 3 years ago)")
     ] = None,
     end: End = None,
 ) -> Annotated[CallToolResult, MacroAnswer]:
     """China's monthly macro series: cpi and ppi (tushare, then akshare), pmi (akshare), m0/m1/m2
-    (tushare, in 亿元): value, yoy and mom, by month measured (published weeks later); shibor: daily
-    fixings by tenor, in percent."""
+    (tushare, in 亿元): value, yoy and mom, by month measured (published weeks later); sf: social
+    financing (tushare, 亿元 and 万亿元); shibor: daily fixings by tenor, in percent."""
 
     async def body(tool_call_id: str, attempts: Attempts) -> BaseModel:
         name = series.strip().lower()

@@ -156,6 +156,11 @@ DATASETS: dict[str, Dataset] = {
         Dataset("money_supply", (text("indicator"), day("period"), number("value", "hundred_million_CNY"),
                                  number("yoy", "percent"), number("mom", "percent")),
                 ("indicator", "period"), "period", title="money supply"),
+        # 社会融资规模 (aggregate financing to the real economy, PBoC): the month's increment and the year's
+        # cumulative increment in 亿元, the month-end stock in 万亿元 (tushare sf_month), kept as the source gives them.
+        Dataset("social_financing", (text("indicator"), day("period"), number("inc_month", "hundred_million_CNY"),
+                                     number("inc_cumval", "hundred_million_CNY"), number("stk_endval", "trillion_CNY")),
+                ("indicator", "period"), "period", title="social financing"),
         # Shibor (上海银行间同业拆放利率), percent a year by tenor, fixed at 11:00 each interbank working day
         # (some are SSE-closed make-up days); tushare's columns on, 1w … 1y, renamed to be SQL names.
         Dataset("shibor", (text("indicator"), day("date"), *(number(t, "percent") for t in SHIBOR_TENORS)),

@@ -41,6 +41,7 @@ DATE_COLUMN = {
     "cn_cpi": "month",  # asked by start_m/end_m, which the stand-in does not filter on: the module keeps the window
     "cn_ppi": "month",
     "cn_m": "month",
+    "sf_month": "month",
     "shibor": "date",
     "dividend": "end_date",  # asked by code only: the column orders its rows
     "top10_holders": "end_date",  # start_date/end_date of these are report periods (tushare's documentation)

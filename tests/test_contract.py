@@ -45,6 +45,7 @@ CASES = {
     ("tushare", "moneyflow"): Query("moneyflow", "600519.SH", "cn", D(2026, 3, 1), D(2026, 4, 15)),
     ("tushare", "macro"): Query("macro", "cpi", "cn", D(2024, 1, 1), D(2024, 12, 31)),
     ("tushare", "money_supply"): Query("money_supply", "m2", "cn", D(2024, 1, 1), D(2024, 12, 31)),
+    ("tushare", "social_financing"): Query("social_financing", "sf", "cn", D(2024, 1, 1), D(2024, 12, 31)),
     ("tushare", "shibor"): Query("shibor", "shibor", "cn", D(2024, 12, 1), D(2024, 12, 31)),
     ("tushare", "dividend"): Query("dividend", "600000.SH", "cn", D(1990, 12, 19), D(2025, 6, 30)),
     ("tushare", "top10_holders"): Query("top10_holders", "600000.SH", "cn", D(2020, 1, 1), D(2020, 12, 31)),
@@ -69,6 +70,7 @@ CASES = {
 }
 _DATED = {"daily": "trade_date", "adj_factor": "trade_date", "trade_cal": "cal_date", "daily_basic": "trade_date",
           "fina_indicator": "ann_date", "macro": "period", "money_supply": "period", "shibor": "date",
+          "social_financing": "period",
           "income": "ann_date", "balancesheet": "ann_date",
           "cashflow": "ann_date", "index_daily": "trade_date", "fund_daily": "trade_date", "fund_adj": "trade_date",
           "moneyflow": "trade_date", "top10_holders": "end_date", "top10_floatholders": "end_date",

@@ -246,3 +246,19 @@ async def test_shibor_fixings_by_tenor_in_percent(
     tc = body["cite"]["tool_call_id"]
     checked = await call(rt, "verify_answer", text=f"2024-12-31 隔夜Shibor 1.454% [{tc}]")
     assert [c["status"] for c in (checked.structured_content or {})["claims"]] == ["verified"]
+
+
+async def test_social_financing_increments_and_stock_in_the_sources_units(
+    make_runtime: RuntimeFactory, clock: SettableClock, upstream: FakeTushare
+) -> None:
+    clock.set(2025, 11, 20)
+    rt = make_runtime()
+    body = await rows_of(rt, "macro", series="sf", start="20250701", end="20250930")
+    assert body["columns"] == ["period", "inc_month", "inc_cumval", "stk_endval"]
+    assert body["units"] == {"inc_month": "hundred_million_CNY", "inc_cumval": "hundred_million_CNY",
+                             "stk_endval": "trillion_CNY"}  # fmt: skip
+    september = by_date(body, "period")["2025-09-01"]
+    assert (september["inc_month"], september["inc_cumval"], september["stk_endval"]) == (35296.0, 300851.0, 437.08)
+    assert body["row_count"] == 3 and upstream.calls["sf_month"] == 1
+    await rows_of(rt, "macro", series="sf", start="20250701", end="20250930")
+    assert upstream.calls["sf_month"] == 1  # months settled (over 75 days old) are read from the warehouse

@@ -32,8 +32,8 @@ from warehouse.pointintime import Found, Row, found_rows, select_list
 from warehouse.reading import DatasetReader
 
 _PART = dt.timedelta(days=5 * 366)
-# NBS's and PBoC's monthly figures are out about six weeks after the month starts (M2 mid next month)
-_SETTLED = {"macro": dt.timedelta(days=75), "money_supply": dt.timedelta(days=75)}
+# NBS's and PBoC's monthly figures are out about six weeks after the month starts (M2, social financing mid next month)
+_SETTLED = {name: dt.timedelta(days=75) for name in ("macro", "money_supply", "social_financing")}
 _UNSETTLED_TTL = dt.timedelta(hours=24)
 _DESCRIBED_TTL = dt.timedelta(days=7)  # names and listing dates of an index or a fund rarely change
 _ONE_DAY = dt.timedelta(days=1)

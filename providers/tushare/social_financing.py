@@ -1,0 +1,49 @@
+"""tushare `sf_month` (社会融资规模): the month's increment, the year's cumulative increment (亿元) and
+the month-end stock (万亿元) of aggregate financing to the real economy, as PBoC publishes them.
+
+The query's code is the indicator ("sf"); months are asked and kept as for `macro`, and the units
+stay the source's (the stock in trillion CNY), which the declaration names.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from providers.contract import Payload, Query
+from providers.errors import NoData
+from providers.tushare.client import NAME, TushareClient
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+DATASET = "social_financing"
+MARKETS = frozenset({"cn"})
+API = "sf_month"
+FIELDS = ("inc_month", "inc_cumval", "stk_endval")
+
+
+def translate_query(query: Query) -> dict[str, Any]:
+    if query.code.lower() != "sf":
+        raise NoData(f"tushare sf_month has no indicator {query.code!r}", provider=NAME, dataset=DATASET)
+    return {"start_m": query.start.strftime("%Y%m"), "end_m": query.end.strftime("%Y%m"),
+            "fields": ",".join(("month", *FIELDS))}  # fmt: skip
+
+
+def fetch(client: TushareClient, params: dict[str, Any]) -> Payload:
+    return client.query(API, params)
+
+
+def translate_result(payload: Payload, query: Query) -> pd.DataFrame:
+    import pandas as pd
+
+    frame = payload.frame()
+    if frame.empty:
+        return pd.DataFrame(columns=["indicator", "period", *FIELDS])
+    # YYYYMM as its first six characters (a number-typed copy reads "202509.0"), dated by the month's first day
+    month = pd.to_datetime(frame["month"].astype("string").str.slice(0, 6) + "01", format="%Y%m%d", errors="coerce")
+    out = frame[list(FIELDS)].copy()
+    out.insert(0, "period", month.dt.date)
+    out.insert(0, "indicator", "sf")
+    # A month we cannot read stays in, so that conform reports it rather than it vanishing.
+    inside = month.isna() | month.between(pd.Timestamp(query.start), pd.Timestamp(query.end))
+    return out[inside].sort_values("period", kind="stable", na_position="last").reset_index(drop=True)
