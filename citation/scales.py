@@ -31,6 +31,7 @@ TOOL_UNITS: dict[str, Measure] = {
     "thousand_CNY": Measure("money", 1e3, "CNY", "thousand_CNY"),
     "ten_thousand_CNY": Measure("money", 1e4, "CNY", "ten_thousand_CNY"),
     "hundred_million_CNY": Measure("money", 1e8, "CNY", "hundred_million_CNY"),
+    "trillion_CNY": Measure("money", 1e12, "CNY", "trillion_CNY"),  # 万亿元: social financing's stock
     "CNY": Measure("money", 1.0, "CNY", "CNY"),  # an amount in yuan (a report's revenue): 亿元 and 万元 fit it
     "USD": Measure("price", 1.0, "USD", "USD"),
     "HKD": Measure("price", 1.0, "HKD", "HKD"),

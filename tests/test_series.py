@@ -262,3 +262,7 @@ async def test_social_financing_increments_and_stock_in_the_sources_units(
     assert body["row_count"] == 3 and upstream.calls["sf_month"] == 1
     await rows_of(rt, "macro", series="sf", start="20250701", end="20250930")
     assert upstream.calls["sf_month"] == 1  # months settled (over 75 days old) are read from the warehouse
+    tc = body["cite"]["tool_call_id"]
+    text = f"2025年9月末社会融资规模存量 437.08万亿元，当月增量 3.53万亿元，前三季度累计 30.09万亿元 [{tc}]"
+    checked = await call(rt, "verify_answer", text=text)
+    assert [c["status"] for c in (checked.structured_content or {})["claims"]] == ["verified"] * 3
