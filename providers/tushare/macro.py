@@ -44,11 +44,12 @@ def fetch(client: TushareClient, params: dict[str, Any]) -> Payload:
 
 def translate_result(payload: Payload, query: Query) -> pd.DataFrame:
     _, value, yoy, mom = INDICATORS[query.code.lower()]
-    return monthly(payload, query, value, yoy, mom)
+    return monthly(payload, query, {"value": value, "yoy": yoy, "mom": mom})
 
 
-def monthly(payload: Payload, query: Query, value: str | None, yoy: str, mom: str) -> pd.DataFrame:
-    """A monthly table as rows of (indicator, period, value, yoy, mom), the months inside the window."""
+def monthly(payload: Payload, query: Query, columns: dict[str, str | None]) -> pd.DataFrame:
+    """A monthly table as rows of (indicator, period, *columns), the months inside the window;
+    `columns` names each output column's tushare field (None: the source has none, it is missing)."""
     import pandas as pd
 
     frame = payload.frame()
@@ -57,9 +58,7 @@ def monthly(payload: Payload, query: Query, value: str | None, yoy: str, mom: st
     out = pd.DataFrame({
         "indicator": query.code.lower(),
         "period": month.dt.date,
-        "value": frame[value] if value else float("nan"),
-        "yoy": frame[yoy],
-        "mom": frame[mom],
+        **{name: frame[field] if field else float("nan") for name, field in columns.items()},
     })  # fmt: skip
     # A month we cannot read stays in, so that conform reports it rather than it vanishing.
     inside = month.isna() | month.between(pd.Timestamp(query.start), pd.Timestamp(query.end))

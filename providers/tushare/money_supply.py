@@ -36,4 +36,4 @@ def fetch(client: TushareClient, params: dict[str, Any]) -> Payload:
 
 def translate_result(payload: Payload, query: Query) -> pd.DataFrame:
     aggregate = query.code.lower()
-    return monthly(payload, query, aggregate, f"{aggregate}_yoy", f"{aggregate}_mom")
+    return monthly(payload, query, {"value": aggregate, "yoy": f"{aggregate}_yoy", "mom": f"{aggregate}_mom"})

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from providers.contract import Payload, Query
 from providers.errors import NoData
 from providers.tushare.client import NAME, TushareClient
+from providers.tushare.macro import monthly
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,16 +35,4 @@ def fetch(client: TushareClient, params: dict[str, Any]) -> Payload:
 
 
 def translate_result(payload: Payload, query: Query) -> pd.DataFrame:
-    import pandas as pd
-
-    frame = payload.frame()
-    if frame.empty:
-        return pd.DataFrame(columns=["indicator", "period", *FIELDS])
-    # YYYYMM as its first six characters (a number-typed copy reads "202509.0"), dated by the month's first day
-    month = pd.to_datetime(frame["month"].astype("string").str.slice(0, 6) + "01", format="%Y%m%d", errors="coerce")
-    out = frame[list(FIELDS)].copy()
-    out.insert(0, "period", month.dt.date)
-    out.insert(0, "indicator", "sf")
-    # A month we cannot read stays in, so that conform reports it rather than it vanishing.
-    inside = month.isna() | month.between(pd.Timestamp(query.start), pd.Timestamp(query.end))
-    return out[inside].sort_values("period", kind="stable", na_position="last").reset_index(drop=True)
+    return monthly(payload, query, {field: field for field in FIELDS})
