@@ -31,6 +31,13 @@ async def call(rt: Runtime, tool: str, **arguments: Any) -> CallToolResult:
         return await client.call_tool(tool, arguments)
 
 
+async def verdicts(rt: Runtime, text: str) -> list[str]:
+    """verify_answer's status for each claim of `text`, in order."""
+    body = (await call(rt, "verify_answer", text=text)).structured_content
+    assert body is not None
+    return [c["status"] for c in body["claims"]]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

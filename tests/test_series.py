@@ -17,7 +17,7 @@ from providers.models import DATASETS
 from tests.conftest import RuntimeFactory, SettableClock
 from tests.fake_eastmoney import FakeEastmoney
 from tests.fake_tushare import FakeTushare
-from tests.helpers import call, error_of
+from tests.helpers import call, error_of, verdicts
 
 pytestmark = pytest.mark.anyio
 D = dt.date
@@ -223,8 +223,7 @@ async def test_money_supply_in_hundred_million_cny_and_verified(
     assert (december["value"], december["yoy"], december["mom"]) == (3135322.3, 7.3, 0.5)  # tushare cn_m 202412
     assert body["row_count"] == 12 and upstream.calls["cn_m"] == 1 and "亿元" in body["definition"]
     tc = body["cite"]["tool_call_id"]
-    checked = await call(rt, "verify_answer", text=f"2024年12月末M2余额313.53万亿元，同比增长7.3% [{tc}]")
-    assert [c["status"] for c in (checked.structured_content or {})["claims"]] == ["verified", "verified"]
+    assert await verdicts(rt, f"2024年12月末M2余额313.53万亿元，同比增长7.3% [{tc}]") == ["verified", "verified"]
     await rows_of(rt, "macro", series="m2", start="20250901", end="20250930")
     assert upstream.calls["cn_m"] == 2  # 2024 was settled; September 2025 was not yet asked
     clock.set(2025, 10, 26)
@@ -244,8 +243,7 @@ async def test_shibor_fixings_by_tenor_in_percent(
     assert (last["overnight"], last["m3"], last["y1"]) == (1.454, 1.6855, 1.708)  # tushare shibor, 20241231
     assert upstream.calls["shibor"] == 1
     tc = body["cite"]["tool_call_id"]
-    checked = await call(rt, "verify_answer", text=f"2024-12-31 隔夜Shibor 1.454% [{tc}]")
-    assert [c["status"] for c in (checked.structured_content or {})["claims"]] == ["verified"]
+    assert await verdicts(rt, f"2024-12-31 隔夜Shibor 1.454% [{tc}]") == ["verified"]
 
 
 async def test_social_financing_increments_and_stock_in_the_sources_units(
@@ -264,5 +262,4 @@ async def test_social_financing_increments_and_stock_in_the_sources_units(
     assert upstream.calls["sf_month"] == 1  # months settled (over 75 days old) are read from the warehouse
     tc = body["cite"]["tool_call_id"]
     text = f"2025年9月末社会融资规模存量 437.08万亿元，当月增量 3.53万亿元，前三季度累计 30.09万亿元 [{tc}]"
-    checked = await call(rt, "verify_answer", text=text)
-    assert [c["status"] for c in (checked.structured_content or {})["claims"]] == ["verified"] * 3
+    assert await verdicts(rt, text) == ["verified"] * 3

@@ -34,8 +34,7 @@ def translate_query(query: Query) -> dict[str, Any]:
     if indicator not in INDICATORS:
         raise NoData(f"tushare serves no macro indicator {query.code!r} here", provider=NAME, dataset=DATASET)
     api, value, yoy, mom = INDICATORS[indicator]
-    fields = ",".join(f for f in ("month", value, yoy, mom) if f)
-    return {"api": api, "start_m": query.start.strftime("%Y%m"), "end_m": query.end.strftime("%Y%m"), "fields": fields}
+    return {"api": api, **month_window(query, (value, yoy, mom))}
 
 
 def fetch(client: TushareClient, params: dict[str, Any]) -> Payload:
@@ -45,6 +44,12 @@ def fetch(client: TushareClient, params: dict[str, Any]) -> Payload:
 def translate_result(payload: Payload, query: Query) -> pd.DataFrame:
     _, value, yoy, mom = INDICATORS[query.code.lower()]
     return monthly(payload, query, {"value": value, "yoy": yoy, "mom": mom})
+
+
+def month_window(query: Query, fields: tuple[str | None, ...]) -> dict[str, str]:
+    """The parameters of a monthly table: months by start_m/end_m (YYYYMM), `month` and `fields` asked."""
+    asked = ",".join(f for f in ("month", *fields) if f)
+    return {"start_m": query.start.strftime("%Y%m"), "end_m": query.end.strftime("%Y%m"), "fields": asked}
 
 
 def monthly(payload: Payload, query: Query, columns: dict[str, str | None]) -> pd.DataFrame:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from providers.contract import Payload, Query
 from providers.errors import NoData
 from providers.tushare.client import NAME, TushareClient
-from providers.tushare.macro import monthly
+from providers.tushare.macro import month_window, monthly
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,8 +26,7 @@ def translate_query(query: Query) -> dict[str, Any]:
     aggregate = query.code.lower()
     if aggregate not in AGGREGATES:
         raise NoData(f"tushare cn_m has no aggregate {query.code!r}", provider=NAME, dataset=DATASET)
-    fields = f"month,{aggregate},{aggregate}_yoy,{aggregate}_mom"
-    return {"start_m": query.start.strftime("%Y%m"), "end_m": query.end.strftime("%Y%m"), "fields": fields}
+    return month_window(query, (aggregate, f"{aggregate}_yoy", f"{aggregate}_mom"))
 
 
 def fetch(client: TushareClient, params: dict[str, Any]) -> Payload:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from providers.contract import Payload, Query
 from providers.errors import NoData
 from providers.tushare.client import NAME, TushareClient
-from providers.tushare.macro import monthly
+from providers.tushare.macro import month_window, monthly
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,8 +26,7 @@ FIELDS = ("inc_month", "inc_cumval", "stk_endval")
 def translate_query(query: Query) -> dict[str, Any]:
     if query.code.lower() != "sf":
         raise NoData(f"tushare sf_month has no indicator {query.code!r}", provider=NAME, dataset=DATASET)
-    return {"start_m": query.start.strftime("%Y%m"), "end_m": query.end.strftime("%Y%m"),
-            "fields": ",".join(("month", *FIELDS))}  # fmt: skip
+    return month_window(query, FIELDS)
 
 
 def fetch(client: TushareClient, params: dict[str, Any]) -> Payload:
