@@ -11,6 +11,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol, Self
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5: a burst of connections past it has its SYNs dropped
+    # and retried a second later, a wait no real upstream imposes (theirs are hundreds deep).
+    request_queue_size = 128
+
+
 class LoopbackHTTP:
     """Start with `start()`; `url` is the base URL to point the client at."""
 
@@ -33,7 +39,7 @@ class LoopbackHTTP:
         )
         for method in self.methods:
             setattr(handler, f"do_{method}", serve)
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self._server = _Server(("127.0.0.1", port), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
