@@ -28,8 +28,6 @@ class SingleFlight:
         self._locks: dict[Hashable, anyio.Lock] = {}
         self._lookup = lookup
         self._landing: set[asyncio.Task[None]] = set()  # held here until done: the loop keeps only weak ones
-        # Loads answered before they landed, in the order they were answered: the store has one writer.
-        self._writer = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="land-behind")
 
     async def ensure(self, dataset: str, key: Hashable, fresh: Fresh, fetch: Callable[[], object]) -> bool:
         """Make `fresh()` true, fetching at most once per key at a time; True if this call fetched."""
@@ -56,26 +54,22 @@ class SingleFlight:
                 self._locks.pop(key, None)
 
     async def answer_then_land(
-        self, dataset: str, key: Hashable, fresh: Fresh, fetch: Callable[[], tuple[T, Callable[[], None]]]
-    ) -> T | None:
-        """`ensure` for a question that answers from what it fetched: `fetch()` returns (answer, land);
-        the answer comes back at once, and `land` runs after, the key held until it has landed (a
+        self, dataset: str, key: Hashable, fresh: Fresh,
+        fetch: Callable[[], tuple[T, concurrent.futures.Future[None]]],
+    ) -> T | None:  # fmt: skip
+        """`ensure` for a question that answers from what it fetched: `fetch()` returns (answer, landed),
+        `landed` being its load already handed to the store's writer (`Warehouse.write_behind`, which
+        makes the store's readers wait for it, since the key alone does not stop a question under
+        another key). The answer comes back at once; the key is held until the load has landed (a
         second asker waits, then finds the rows). None when `fresh()` held: read the store.
 
-        `land` must make the store's readers wait for it from the moment `fetch` returns
-        (`Warehouse.write_behind`), since the key alone does not stop a question under another key.
-        It is handed to the writer thread by the fetching thread itself, so that it runs even if
-        the event loop stops before this coroutine resumes: readers never wait for a load that
-        nobody will write.
+        The load is handed over by the fetching thread itself, so it lands even if the event loop
+        stops before this coroutine resumes: readers never wait for a load that nobody will write.
         """
         if fresh():
             self._lookup(dataset, "hit")
             return None
         answered: asyncio.Future[T | None] = asyncio.get_running_loop().create_future()
-
-        def fetch_and_hand_over() -> tuple[T, concurrent.futures.Future[None]]:
-            answer, land = fetch()
-            return answer, self._writer.submit(land)
 
         async def run() -> None:
             async with self._holding(key):
@@ -85,7 +79,7 @@ class SingleFlight:
                     return
                 self._lookup(dataset, "miss")
                 try:
-                    answer, landing = await anyio.to_thread.run_sync(fetch_and_hand_over)
+                    answer, landing = await anyio.to_thread.run_sync(fetch)
                 except BaseException as exc:  # the asker's to raise, not this task's
                     answered.set_exception(exc)
                     return

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 Rejected = Sequence[tuple[dict[str, Any], str]]  # rows that failed validation, and why
 # Loads of at most this many rows bind their values (a fetch-through's bar or factor); larger ones scan the frame.
 _SMALL_LOAD = 32
+_STAMPS = ("source", "fetched_at")  # what every stored row carries beside the upstream's columns
 
 
 def merge(
@@ -30,13 +31,18 @@ def merge(
         cur.execute(f"DELETE FROM {table} WHERE source = ?", [source])
     if not len(rows):
         return
-    incoming = rows.assign(source=source, fetched_at=fetched)
     order = [k for k in spec.key if k != "source"]
-    incoming = incoming.sort_values(order, kind="stable")
     merged = () if spec.rule == "append" else spec.key  # an "append" dataset keeps every row it was sent
-    if len(incoming) <= _SMALL_LOAD:
-        _merge_values(cur, table, merged, incoming)
+    if len(rows) <= _SMALL_LOAD:
+        stamped = [c for c in _STAMPS if c in rows.columns]
+        given = rows.drop(columns=stamped) if stamped else rows
+        columns = [*given.columns, *_STAMPS]
+        values = [[*map(cell, row), source, fetched] for row in given.itertuples(index=False, name=None)]
+        at = [columns.index(k) for k in order]
+        values.sort(key=lambda row: [(row[i] is None, row[i] if row[i] is not None else 0) for i in at])
+        _merge_values(cur, table, merged, columns, values)
         return
+    incoming = rows.assign(source=source, fetched_at=fetched).sort_values(order, kind="stable")
     cur.register("incoming", incoming)
     try:
         if merged:
@@ -58,11 +64,11 @@ def cell(value: Any) -> Any:
     return value.item() if hasattr(value, "item") and not isinstance(value, str) else value
 
 
-def _merge_values(cur: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...], incoming: pd.DataFrame) -> None:
-    """`merge` of a few rows as bound values: registering a frame costs DuckDB more than the rows do.
-    Rows of the same `key` are replaced; with no key, nothing is."""
-    columns = list(incoming.columns)
-    rows = [[cell(v) for v in row] for row in incoming.itertuples(index=False, name=None)]
+def _merge_values(
+    cur: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...], columns: list[str], rows: list[list[Any]]
+) -> None:
+    """`merge` of a few rows as bound values: registering a frame (or building one) costs more than the
+    rows do. Rows of the same `key` are replaced; with no key, nothing is."""
     if key:
         at = [columns.index(k) for k in key]
         match = " OR ".join("(" + " AND ".join(f"{k} = ?" for k in key) + ")" for _ in rows)

@@ -214,7 +214,7 @@ class QuoteService(DatasetReader):
         latest_day = await self._calendar.latest_final_day()
         found: dict[str, Any] = {}
 
-        def fetch() -> tuple[ProviderError | None, Callable[[], None]]:
+        def fetch() -> tuple[ProviderError | None, concurrent.futures.Future[None]]:
             stored_factors = self._store.read(("norm_adj_factor",), _ANY_FACTOR_SQL, (code,), scope=code)
             # The factors are fetched beside the bar, from the newest day a cold bar has had so far: the
             # bar is of that day or later unless the code is suspended (or this is the first question,

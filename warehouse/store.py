@@ -12,8 +12,10 @@ a repeated question costs no query. This is the store answering faster, not a se
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
 import json
+import queue
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -34,6 +36,9 @@ if TYPE_CHECKING:
 # Rows remembered over all statements (each counts at least one), cleared whole when full: a bound
 # on memory, where one on statements was not (one statement may return 5,000 rows or raw payloads).
 _MEMO_ROWS = 200_000
+# Questions' loads written behind them in one transaction at most: a bound on a transaction's size.
+_GROUP = 64
+Behind = tuple[Sequence["Landing"], list[tuple[str, str]], concurrent.futures.Future[None]]
 
 
 class WarehouseBusy(RuntimeError):
@@ -115,6 +120,8 @@ class Warehouse:
         self._generation: dict[str, int] = {t.name: 0 for t in TABLES}
         self._coverage = CoverageIndex(self._spans)
         self.pending = PendingLandings()
+        self._behind: queue.SimpleQueue[Behind | None] = queue.SimpleQueue()
+        self._behind_writer: threading.Thread | None = None
         # Brings the curated and feature rows up to date before `read` answers from them: set by
         # whoever defers their derivation (`Curator.defer`), so that no read sees them behind.
         self.catch_up: Callable[[], None] | None = None
@@ -130,6 +137,9 @@ class Warehouse:
 
     def close(self) -> None:
         self.pending.drain()
+        if self._behind_writer is not None:
+            self._behind.put(None)
+            self._behind_writer.join(timeout=30)
         self._con.close()
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -235,18 +245,50 @@ class Warehouse:
 
         self.write(work, committed)
 
-    def write_behind(self, landings: Sequence[Landing]) -> Callable[[], None]:
-        """`write_all` to run later (blocking: in a worker thread); readers of what it writes wait
-        for it from now on. Call what it returns exactly once."""
+    def write_behind(self, landings: Sequence[Landing]) -> concurrent.futures.Future[None]:
+        """`write_all` later, by the store's own writer thread; readers of what it writes wait for it
+        from now on. The future is done once it has committed (or failed).
+
+        The writer lands every load queued meanwhile in one transaction: 30 questions at once were 30
+        commits in a row, each a few milliseconds of the one writer's time.
+        """
         keys = [key for landing in landings for key in self.pending.add(landing.tables, landing.scope)]
+        landed: concurrent.futures.Future[None] = concurrent.futures.Future()
+        landed.set_running_or_notify_cancel()  # an asker that stops waiting cannot cancel the load
+        with self._write_lock:
+            if self._behind_writer is None:
+                self._behind_writer = threading.Thread(target=self._land_behind, name="land-behind", daemon=True)
+                self._behind_writer.start()
+        self._behind.put((landings, keys, landed))
+        return landed
 
-        def land() -> None:
+    def _land_behind(self) -> None:
+        while (first := self._behind.get()) is not None:
+            group = [first]
+            while len(group) < _GROUP:
+                try:
+                    more = self._behind.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._behind.put(None)  # stop after this group
+                    break
+                group.append(more)
+            failures: list[BaseException | None] = [None] * len(group)
             try:
-                self.write_all(landings)
-            finally:
+                self.write_all([landing for landings, _, _ in group for landing in landings])
+            except Exception:
+                for i, (landings, _, _) in enumerate(group):  # one bad load must not take the others with it
+                    try:
+                        self.write_all(landings)
+                    except Exception as exc:
+                        failures[i] = exc
+            for (_, keys, landed), failure in zip(group, failures, strict=True):
                 self.pending.done(keys)
-
-        return land
+                if failure is None:
+                    landed.set_result(None)
+                else:
+                    landed.set_exception(failure)
 
     def landing(
         self, table: str, rows: pd.DataFrame, raw: RawPayload, coverage: Coverage, *,
