@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.batch import Batch
 from warehouse.loader import SingleFlight
 from warehouse.pending import PendingLandings
 from warehouse.store import Landing, Warehouse
@@ -26,12 +27,12 @@ from warehouse.store import Landing, Warehouse
 def _pending_row(code: str, block: threading.Event | None = None, fail: bool = False) -> Landing:
     """A load of one curation_pending row about `code` (waiting for `block`, or failing, first)."""
 
-    def work(cur: duckdb.DuckDBPyConnection) -> Iterable[str]:
+    def work(batch: Batch) -> Iterable[str]:
         if block is not None:
             block.wait(5)
         if fail:
             raise duckdb.ConstraintException(f"{code} breaks a constraint")
-        cur.execute("INSERT INTO curation_pending VALUES (?, DATE '2026-04-15', DATE '2026-04-15')", [code])
+        batch.cur.execute("INSERT INTO curation_pending VALUES (?, DATE '2026-04-15', DATE '2026-04-15')", [code])
         return ("curation_pending",)
 
     return Landing(work, lambda: None, ("norm_daily",), code)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pandas as pd
 
 from providers.contract import RawPayload
-from warehouse.store import Coverage, Warehouse
+from warehouse.batch import Batch
+from warehouse.store import Coverage, Landing, Warehouse
 
 DAY = dt.date(2024, 6, 20)
 
@@ -69,6 +71,51 @@ def test_a_few_rows_land_as_a_frame_of_many_does(tmp_path: Path) -> None:
     assert few.query("SELECT count(*) FROM norm_daily WHERE pre_close IS NULL")[0][0] == 1
     many.close()
     few.close()
+
+
+def test_loads_in_one_transaction_end_the_store_as_loads_one_by_one(tmp_path: Path) -> None:
+    """What the writer behind the questions does with the loads queued meanwhile: one statement per
+    table, and yet the same rows as one load after another (a later load's row of a key stands)."""
+    from providers.contract import conform
+    from providers.models import DATASETS
+    from tests.fake_tushare import FIXTURES
+    from warehouse import freshness
+
+    bars = pd.read_csv(FIXTURES / "daily_600519.SH_2020-2024.csv", dtype=str).head(50).assign(currency="CNY")
+    rows = conform(bars, DATASETS["daily"], "tushare")
+    revised = rows.iloc[8:12].assign(close=rows["close"].iloc[8:12] + 1)  # a later answer for days loaded before
+    parts = [rows.iloc[0:10], rows.iloc[10:12], revised, rows.iloc[12:50], rows.iloc[49:50]]  # 38 rows: a frame
+    fetched = [dt.datetime(2024, 6, 20, 12, n, tzinfo=dt.UTC) for n in range(len(parts))]
+    sql = "SELECT * EXCLUDE (fetched_at) FROM norm_daily ORDER BY trade_date"
+
+    def landings(store: Warehouse) -> list[Landing]:
+        def derive(n: int) -> Callable[[Batch], Iterable[str]]:
+            return lambda batch: freshness.stage(batch, "tushare", "daily", fetched[n], rows=len(parts[n]))
+
+        return [
+            store.landing(
+                "norm_daily",
+                part,
+                RawPayload("tushare", "daily", {"n": n}, [], [], fetched[n], None),
+                Coverage("daily", "600519.SH", DAY, DAY),
+                derive=derive(n),
+            )
+            for n, part in enumerate(parts)
+        ]
+
+    together, apart = Warehouse(tmp_path / "together.duckdb"), Warehouse(tmp_path / "apart.duckdb")
+    together.write_all(landings(together))
+    for landing in landings(apart):
+        apart.write_all([landing])
+    assert together.query(sql) == apart.query(sql)
+    stored = dict(together.query("SELECT trade_date, close FROM norm_daily"))
+    assert [stored[day] for day in revised["trade_date"]] == list(revised["close"])  # the later answer stands
+    logged = "SELECT p.params, f.row_count FROM fetch_log f JOIN raw_payloads p ON p.id = f.raw_id ORDER BY p.id"
+    assert together.query(logged) == apart.query(logged) == [(f'{{"n": {n}}}', len(p)) for n, p in enumerate(parts)]
+    tally = "SELECT last_success, rows_today FROM source_freshness"
+    assert together.query(tally) == apart.query(tally) == [(dt.datetime(2024, 6, 20, 12, 4), sum(map(len, parts)))]
+    together.close()
+    apart.close()
 
 
 def test_a_span_committed_while_its_scope_is_read_is_not_lost() -> None:

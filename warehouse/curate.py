@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from warehouse.batch import Batch
+
 if TYPE_CHECKING:
     from warehouse.store import Warehouse
 
@@ -77,15 +79,13 @@ class Curator:
         self._pending = True  # a store may hold codes left pending before a restart
         self._catching_up = threading.Lock()
 
-    def defer(
-        self, cur: duckdb.DuckDBPyConnection, codes: Sequence[str], start: dt.date, end: dt.date
-    ) -> Iterable[str]:
+    def defer(self, batch: Batch, codes: Sequence[str], start: dt.date, end: dt.date) -> Iterable[str]:
         """Inside a question's load: leave its codes to `catch_up`, which derives many questions' in one batch.
 
         Deriving in every load cost a question most of its time, and 30 questions at once 30 derivations
         in a row under the one writer; the rows wait in `curation_pending`, durable with the load.
         """
-        cur.executemany("INSERT INTO curation_pending VALUES (?, ?, ?)", [[code, start, end] for code in codes])
+        batch.add("curation_pending", ("ts_code", "start_date", "end_date"), [[code, start, end] for code in codes])
         self._pending = True
         return ("curation_pending",)
 

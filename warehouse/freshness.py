@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 
 from providers.models import SHANGHAI
+from warehouse.batch import Batch
 from warehouse.store import Warehouse, utc_naive
 
 STALE_AFTER = dt.timedelta(hours=24)
@@ -40,6 +42,28 @@ def update(cur: duckdb.DuckDBPyConnection, source: str, dataset: str, at: dt.dat
         success, failure = (when, None) if error is None else (None, when)
         cur.execute("INSERT INTO source_freshness VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [source, dataset, success, failure, reason, day, added])  # fmt: skip
+    return ("source_freshness",)
+
+
+@dataclass
+class _Tally:
+    at: dt.datetime
+    rows: int = 0
+
+
+def stage(batch: Batch, source: str, dataset: str, at: dt.datetime, *, rows: int) -> Iterable[str]:
+    """`update` for a success, once for all the loads of `batch` by that source and dataset: their
+    rows summed, the latest time kept (one statement where each load had one)."""
+    key = ("source_freshness", source, dataset, at.astimezone(SHANGHAI).date())
+    fresh = _Tally(at)
+
+    def write(cur: duckdb.DuckDBPyConnection) -> Iterable[str]:
+        return update(cur, source, dataset, tally.at, rows=tally.rows)
+
+    tally = batch.shared(key, lambda: fresh)
+    if tally is fresh:
+        batch.last(write)
+    tally.at, tally.rows = max(tally.at, at), tally.rows + rows
     return ("source_freshness",)
 
 

@@ -12,21 +12,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 
-import duckdb
-
 from citation.attempts import Attempts
 from providers.composer import Composer
 from providers.contract import Query
 from providers.models import DATASETS
 from providers.provider import Fetched
 from warehouse import freshness
+from warehouse.batch import Batch
 from warehouse.store import Coverage, Landing, Warehouse
 
 
 def land(
     store: Warehouse, composer: Composer, query: Query, attempts: Attempts, request_id: str | None,
     now: Callable[[], dt.datetime], *, scope: str | None = None, only: str | None = None, lenient: bool = False,
-    derive: Callable[[duckdb.DuckDBPyConnection, Fetched], Iterable[str]] | None = None,
+    derive: Callable[[Batch, Fetched], Iterable[str]] | None = None,
 ) -> Fetched:  # fmt: skip
     """Fetch `query` and load it through the layers (blocking: run it in a worker thread).
 
@@ -44,7 +43,7 @@ def land(
 def fetch(
     store: Warehouse, composer: Composer, query: Query, attempts: Attempts, request_id: str | None,
     now: Callable[[], dt.datetime], *, scope: str | None = None, only: str | None = None, lenient: bool = False,
-    derive: Callable[[duckdb.DuckDBPyConnection, Fetched], Iterable[str]] | None = None,
+    derive: Callable[[Batch, Fetched], Iterable[str]] | None = None,
 ) -> tuple[Fetched, Landing]:  # fmt: skip
     """`land` without the write: the answer, and its landing for `Warehouse.write_all` or `write_behind`."""
     tried = len(attempts.log)
@@ -53,10 +52,10 @@ def fetch(
     finally:
         freshness.record_failures(store, query.dataset, attempts.log[tried:], now())
 
-    def then(cur: duckdb.DuckDBPyConnection) -> Iterable[str]:
-        written = set(derive(cur, fetched)) if derive is not None else set()
+    def then(batch: Batch) -> Iterable[str]:
+        written = set(derive(batch, fetched)) if derive is not None else set()
         raw = fetched.raw
-        written.update(freshness.update(cur, raw.source, query.dataset, raw.fetched_at, rows=len(fetched.rows)))
+        written.update(freshness.stage(batch, raw.source, query.dataset, raw.fetched_at, rows=len(fetched.rows)))
         return written
 
     coverage = Coverage(scope or query.dataset, query.code, query.start, query.end)

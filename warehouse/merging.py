@@ -9,8 +9,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import duckdb
-
+from warehouse.batch import Batch
 from warehouse.schema import BY_NAME
 
 if TYPE_CHECKING:
@@ -22,25 +21,29 @@ _SMALL_LOAD = 32
 _STAMPS = ("source", "fetched_at")  # what every stored row carries beside the upstream's columns
 
 
-def merge(
-    cur: duckdb.DuckDBPyConnection, table: str, rows: pd.DataFrame, source: str, fetched: dt.datetime,
-    *, whole: bool,
-) -> None:  # fmt: skip
+def merge(batch: Batch, table: str, rows: pd.DataFrame, source: str, fetched: dt.datetime, *, whole: bool) -> None:
+    """A few rows are staged in `batch` with the other loads' (bound values: registering a frame, or
+    even building one, costs more than the rows do); a whole frame is written at once."""
     spec = BY_NAME[table]
-    if spec.rule == "replace" and whole:
-        cur.execute(f"DELETE FROM {table} WHERE source = ?", [source])
-    if not len(rows):
-        return
-    order = [k for k in spec.key if k != "source"]
     merged = () if spec.rule == "append" else spec.key  # an "append" dataset keeps every row it was sent
-    if len(rows) <= _SMALL_LOAD:
+    order = [k for k in spec.key if k != "source"]
+    if len(rows) <= _SMALL_LOAD and not (spec.rule == "replace" and whole):
         stamped = [c for c in _STAMPS if c in rows.columns]
         given = rows.drop(columns=stamped) if stamped else rows
         columns = [*given.columns, *_STAMPS]
         values = [[*map(cell, row), source, fetched] for row in given.itertuples(index=False, name=None)]
         at = [columns.index(k) for k in order]
         values.sort(key=lambda row: [(row[i] is None, row[i] if row[i] is not None else 0) for i in at])
-        _merge_values(cur, table, merged, columns, values)
+        if merged:
+            batch.replace(table, merged, columns, values)
+        else:
+            batch.add(table, columns, values)
+        return
+    batch.flush(table)  # the loads staged before this one come first
+    cur = batch.cur
+    if spec.rule == "replace" and whole:
+        cur.execute(f"DELETE FROM {table} WHERE source = ?", [source])
+    if not len(rows):
         return
     incoming = rows.assign(source=source, fetched_at=fetched).sort_values(order, kind="stable")
     cur.register("incoming", incoming)
@@ -48,8 +51,8 @@ def merge(
         if merged:
             match = " AND ".join(f"{table}.{k} = incoming.{k}" for k in merged)
             cur.execute(f"DELETE FROM {table} USING incoming WHERE {match}")
-        columns = ", ".join(incoming.columns)
-        cur.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming")
+        names = ", ".join(incoming.columns)
+        cur.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM incoming")
     finally:
         cur.unregister("incoming")
 
@@ -64,23 +67,9 @@ def cell(value: Any) -> Any:
     return value.item() if hasattr(value, "item") and not isinstance(value, str) else value
 
 
-def _merge_values(
-    cur: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...], columns: list[str], rows: list[list[Any]]
-) -> None:
-    """`merge` of a few rows as bound values: registering a frame (or building one) costs more than the
-    rows do. Rows of the same `key` are replaced; with no key, nothing is."""
-    if key:
-        at = [columns.index(k) for k in key]
-        match = " OR ".join("(" + " AND ".join(f"{k} = ?" for k in key) + ")" for _ in rows)
-        cur.execute(f"DELETE FROM {table} WHERE {match}", [row[i] for row in rows for i in at])
-    marks = ", ".join("(" + ", ".join("?" for _ in columns) + ")" for _ in rows)
-    cur.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES {marks}", [v for row in rows for v in row])
-
-
 def quarantine(
-    cur: duckdb.DuckDBPyConnection, dataset: str, source: str, rejected: Rejected,
-    at: dt.datetime, raw_id: int | None,
-) -> None:  # fmt: skip
+    batch: Batch, dataset: str, source: str, rejected: Rejected, at: dt.datetime, raw_id: int | None
+) -> None:
     def day(value: Any) -> dt.date | None:
         text = str(value or "").replace("-", "")[:8]
         try:
@@ -88,8 +77,9 @@ def quarantine(
         except ValueError:
             return None
 
-    cur.executemany(
-        "INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    batch.add(
+        "quarantine",
+        ("quarantined_at", "dataset", "source", "ts_code", "trade_date", "reason", "row_data", "raw_id"),
         [
             [at, dataset, source, row.get("ts_code"), day(row.get("trade_date")), reason,
              json.dumps(row, ensure_ascii=False, default=str), raw_id]

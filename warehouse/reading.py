@@ -9,13 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Hashable, Iterable
 
-import duckdb
-
 from citation.attempts import Attempts
 from providers.composer import Composer
 from providers.contract import Query
 from providers.provider import Fetched
 from warehouse import landing
+from warehouse.batch import Batch
 from warehouse.calendar import TradingCalendar
 from warehouse.curate import Curator
 from warehouse.loader import SingleFlight
@@ -78,9 +77,9 @@ class DatasetReader:
         attempts.add("warehouse", query.dataset, "miss")
         scope = f"{query.dataset}@{only}" if only else f"{query.dataset}_latest" if query.latest else query.dataset
 
-        def curate(cur: duckdb.DuckDBPyConnection, fetched: Fetched) -> Iterable[str]:
+        def curate(batch: Batch, fetched: Fetched) -> Iterable[str]:
             start = min(query.start, fetched.rows["trade_date"].min()) if len(fetched.rows) else query.start
-            return self._curator.defer(cur, [query.code], start, query.end)
+            return self._curator.defer(batch, [query.code], start, query.end)
 
         return landing.fetch(self._store, self._composer, query, attempts, request_id, self._clock.now, scope=scope,
                              only=only, derive=curate if query.dataset in CURATED_FROM else None)  # fmt: skip

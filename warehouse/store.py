@@ -26,6 +26,7 @@ import duckdb
 
 from providers.contract import RawPayload
 from warehouse import merging
+from warehouse.batch import Batch
 from warehouse.coverage import CoverageIndex, Span
 from warehouse.pending import PendingLandings
 from warehouse.schema import DERIVED, LAYERS, MIGRATIONS, SETUP, TABLES, added_columns
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 _MEMO_ROWS = 200_000
 # Questions' loads written behind them in one transaction at most: a bound on a transaction's size.
 _GROUP = 64
+_FETCH_LOG = ("dataset", "source", "scope", "start_date", "end_date", "row_count", "fetched_at", "raw_id")
 Behind = tuple[Sequence["Landing"], list[tuple[str, str]], concurrent.futures.Future[None]]
 
 
@@ -58,7 +60,7 @@ class Landing:
     """One upstream answer ready to write: the transaction's work, what follows its commit, and
     what a reader must wait for while it is pending (its tables, about its scope)."""
 
-    work: Callable[[duckdb.DuckDBPyConnection], Iterable[str]]
+    work: Callable[[Batch], Iterable[str]]
     committed: Callable[[], None]
     tables: tuple[str, ...]
     scope: str
@@ -72,26 +74,33 @@ def utc_aware(when: dt.datetime) -> dt.datetime:
     return when.replace(tzinfo=dt.UTC)
 
 
+RAW_COLUMNS = ("id", "source", "api_name", "params", "item_count", "payload", "fetched_at", "request_id")
+
+
+def _raw_row(raw: RawPayload) -> list[Any]:
+    """An upstream answer as raw_payloads holds it, without its id."""
+    return [
+        raw.source,
+        raw.api_name,
+        json.dumps(raw.params, ensure_ascii=False, default=str),
+        len(raw.items),
+        json.dumps({"fields": raw.fields, "items": raw.items}, ensure_ascii=False, default=str),
+        utc_naive(raw.fetched_at),
+        raw.request_id,
+    ]
+
+
 def insert_raw(cur: duckdb.DuckDBPyConnection, raw: RawPayload) -> int | None:
     """Append one upstream answer to the raw layer, as received; its id."""
+    marks = ", ".join("?" for _ in RAW_COLUMNS[1:])
     row = cur.execute(
-        "INSERT INTO raw_payloads (source, api_name, params, item_count, payload, fetched_at,"
-        " request_id) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        [
-            raw.source,
-            raw.api_name,
-            json.dumps(raw.params, ensure_ascii=False, default=str),
-            len(raw.items),
-            json.dumps({"fields": raw.fields, "items": raw.items}, ensure_ascii=False, default=str),
-            utc_naive(raw.fetched_at),
-            raw.request_id,
-        ],
+        f"INSERT INTO raw_payloads ({', '.join(RAW_COLUMNS[1:])}) VALUES ({marks}) RETURNING id", _raw_row(raw)
     ).fetchone()
     return int(row[0]) if row else None
 
 
-# Runs inside a load's transaction after the normalized rows are in; returns the tables it wrote.
-Derive = Callable[[duckdb.DuckDBPyConnection], Iterable[str]]
+# Runs inside a load's transaction after its rows are staged; returns the tables it wrote (or stages).
+Derive = Callable[[Batch], Iterable[str]]
 
 
 def _weight(rows: Sequence[tuple[Any, ...]] | None) -> int:
@@ -234,10 +243,14 @@ class Warehouse:
         return len(rows)
 
     def write_all(self, landings: Sequence[Landing]) -> None:
-        """Several upstream answers in one transaction: one commit, however many datasets."""
+        """Several upstream answers in one transaction: one commit, and one statement per table they
+        write, however many datasets and questions."""
 
         def work(cur: duckdb.DuckDBPyConnection) -> Iterable[str]:
-            return {table for landing in landings for table in landing.work(cur)}
+            batch = Batch(cur)
+            batch.expect(len(landings))
+            written = {table for landing in landings for table in landing.work(batch)}
+            return written | batch.flush()
 
         def committed() -> None:
             for landing in landings:
@@ -303,20 +316,18 @@ class Warehouse:
         """
         fetched = utc_naive(raw.fetched_at)
 
-        def work(cur: duckdb.DuckDBPyConnection) -> Iterable[str]:
+        def work(batch: Batch) -> Iterable[str]:
             written = {table, "fetch_log", "raw_payloads"}
-            raw_key = insert_raw(cur, raw)
-            merging.merge(cur, table, rows, raw.source, fetched, whole=coverage.scope == "*")
+            raw_key = batch.raw_id()
+            batch.add("raw_payloads", RAW_COLUMNS, [[raw_key, *_raw_row(raw)]])
+            merging.merge(batch, table, rows, raw.source, fetched, whole=coverage.scope == "*")
             if rejected:
-                merging.quarantine(cur, coverage.dataset, raw.source, rejected, fetched, raw_key)
+                merging.quarantine(batch, coverage.dataset, raw.source, rejected, fetched, raw_key)
                 written.add("quarantine")
-            cur.execute(
-                "INSERT INTO fetch_log VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [coverage.dataset, raw.source, coverage.scope, coverage.start, coverage.end, len(rows), fetched,
-                 raw_key],
-            )  # fmt: skip
+            batch.add("fetch_log", _FETCH_LOG, [[coverage.dataset, raw.source, coverage.scope, coverage.start,
+                                                 coverage.end, len(rows), fetched, raw_key]])  # fmt: skip
             if derive is not None:
-                written.update(derive(cur))
+                written.update(derive(batch))
             return written
 
         span = (coverage.start, coverage.end, fetched)
