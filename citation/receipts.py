@@ -31,13 +31,19 @@ ALG = "Ed25519"
 
 
 def plain_numbers(value: Any) -> Any:
-    """`value` with every float that is a whole number made an int (1500.0 -> 1500), recursively."""
+    """`value` with every float that is a whole number made an int (1500.0 -> 1500), recursively.
+
+    `value` is JSON-shaped (a model's JSON dump): strings, the most common leaves, are passed over
+    first, and containers are told by their exact type."""
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is dict:
+        return {k: plain_numbers(v) for k, v in value.items()}
+    if kind is list:
+        return [plain_numbers(v) for v in value]
     if isinstance(value, float):
         return int(value) if value.is_integer() else value
-    if isinstance(value, dict):
-        return {k: plain_numbers(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain_numbers(v) for v in value]
     return value
 
 
