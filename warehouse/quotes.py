@@ -278,6 +278,8 @@ class QuoteService(DatasetReader):
         request_id: str | None,
     ) -> list[Row]:  # fmt: skip
         """Fetch the day from each configured cross-check source that has not answered it yet."""
+        if not self.cross_check_sources:
+            return rows
         for source in self.cross_check_sources:
             if any(r.source == source for r in rows) or source == rows[0].source:
                 continue

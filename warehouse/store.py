@@ -1,8 +1,9 @@
 """The warehouse file: one writer, many readers, in one process.
 
 DuckDB lets one process hold a file read-write and no other process open it at all, so the
-server owns it: writes go through `load` (one lock, one transaction each) and every reading
-thread gets its own cursor on the same database.
+server owns it: writes go through `write` (one lock, one transaction each; what questions
+answered before landing goes through the store's own writer thread, `write_behind`) and every
+reading thread gets its own cursor on the same database.
 
 DuckDB spends 0.3-1.5 ms planning even a point lookup on a tiny table, several times what
 a whole MCP call costs. So `read` remembers the rows a statement returned until a write
@@ -131,6 +132,7 @@ class Warehouse:
         self.pending = PendingLandings()
         self._behind: queue.SimpleQueue[Behind | None] = queue.SimpleQueue()
         self._behind_writer: threading.Thread | None = None
+        self._behind_started = threading.Lock()
         # Brings the curated and feature rows up to date before `read` answers from them: set by
         # whoever defers their derivation (`Curator.defer`), so that no read sees them behind.
         self.catch_up: Callable[[], None] | None = None
@@ -268,7 +270,7 @@ class Warehouse:
         keys = [key for landing in landings for key in self.pending.add(landing.tables, landing.scope)]
         landed: concurrent.futures.Future[None] = concurrent.futures.Future()
         landed.set_running_or_notify_cancel()  # an asker that stops waiting cannot cancel the load
-        with self._write_lock:
+        with self._behind_started:
             if self._behind_writer is None:
                 self._behind_writer = threading.Thread(target=self._land_behind, name="land-behind", daemon=True)
                 self._behind_writer.start()
