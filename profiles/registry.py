@@ -112,6 +112,8 @@ class Registry:
             self.git("symbolic-ref", "HEAD", f"refs/heads/{BRANCH}")
             self._commit("registry: initialise (profiles/, OWNERS, README)")
             self.git("push", "-q", "-u", "origin", BRANCH)
+            if local is not None:  # a `git init --bare` naming master: a plain `git clone` would check out nothing
+                self.git("symbolic-ref", "HEAD", f"refs/heads/{BRANCH}", cwd=local)
         return self
 
     def _adopt(self) -> None:

@@ -203,3 +203,5 @@ def test_a_registry_made_by_git_init_bare_is_joined_by_a_second_host(head: str, 
         assert {row["profile"] for row in listed} == {"desk-a", "desk-b"}, host
     log = git("log", "--format=%s", "main", cwd=remote).splitlines()
     assert log.count("registry: initialise (profiles/, OWNERS, README)") == 1  # one history, not two
+    git("clone", "-q", str(remote), str(tmp_path / "by-hand"))  # as an operator looking at it would
+    assert (tmp_path / "by-hand" / "OWNERS").is_file() and (tmp_path / "by-hand" / "profiles" / "desk-a").is_dir()
