@@ -112,9 +112,17 @@ class Registry:
             self.git("symbolic-ref", "HEAD", f"refs/heads/{BRANCH}")
             self._commit("registry: initialise (profiles/, OWNERS, README)")
             self.git("push", "-q", "-u", "origin", BRANCH)
-            if local is not None:  # a `git init --bare` naming master: a plain `git clone` would check out nothing
-                self.git("symbolic-ref", "HEAD", f"refs/heads/{BRANCH}", cwd=local)
+        if local is not None:
+            self._point_head(local)
         return self
+
+    def _point_head(self, bare: Path) -> None:
+        """A bare registry on this disk whose HEAD names a branch it lacks (`git init --bare` names
+        master) is pointed at the registry's: a plain `git clone` of it then checks the profiles out."""
+        named = self.git("symbolic-ref", "-q", "HEAD", cwd=bare, check=False).strip()
+        exists = self.git("rev-parse", "--verify", "-q", named, cwd=bare, check=False).strip() if named else ""
+        if not exists and self.git("rev-parse", "--verify", "-q", f"refs/heads/{BRANCH}", cwd=bare, check=False):
+            self.git("symbolic-ref", "HEAD", f"refs/heads/{BRANCH}", cwd=bare)
 
     def _adopt(self) -> None:
         """Make an existing folder the working copy: the clone's .git moves in, files already here stay
