@@ -75,7 +75,7 @@ class RequestContext(HttpMiddleware):
                 path = scope.get("path", "")
                 known = ("/mcp", "/healthz", "/metrics", "/receipts/public-key", "/join", "/api/orders")
                 label = path if path in known else "/api/onboarding" if path.startswith("/api/onboarding/") else "other"
-                self.rt.metrics.http_requests.labels(label, str(status)).inc()
+                self.rt.metrics.http_request(label, status)
                 ms = round((time.perf_counter() - started) * 1000, 2)
                 log.info("http", method=scope.get("method"), path=path, status=status, ms=ms)
 

@@ -58,6 +58,9 @@ class Metrics:
     def upstream(self, provider: str, dataset: str, outcome: str) -> None:
         self._of(self.upstream_calls, provider, dataset, outcome).inc()
 
+    def http_request(self, path: str, status: int) -> None:
+        self._of(self.http_requests, path, str(status)).inc()
+
     def store_lookup(self, dataset: str, outcome: str) -> None:
         self._of(self.store_lookups, dataset, outcome).inc()
 
