@@ -148,7 +148,7 @@ async def index_daily(
         window = await rt.series.window(spec, ts_code, first, last, attempts, tool_call_id)
         if not window.rows:
             raise nothing(spec, ts_code, first, last, "check the code (e.g. 000300.SH) and the dates")
-        warnings: list[str] = []
+        warnings = await _behind(rt, window, ts_code, last)
         name = await _name(rt, "index_basic", ts_code, attempts, tool_call_id, warnings)
         columns, rows = table(spec, window, ("ts_code",))
         cite = _cite(tool_call_id, window, attempts, warnings)
@@ -174,7 +174,8 @@ async def fund_nav(
         bars = await rt.series.window(spec, symbol.code, first, last, attempts, tool_call_id)
         if not bars.rows:
             raise nothing(spec, symbol.code, first, last, "check the code (an exchange-traded fund such as 510300.SH)")
-        warnings = ["these are exchange prices (场内), not net asset values: tushare fund_nav is not served yet"]
+        warnings = ["these are exchange prices (场内), not net asset values: tushare fund_nav is not served yet",
+                    *await _behind(rt, bars, symbol.code, last)]  # fmt: skip
         factors: dict[dt.date, float | None] = {}
         try:
             adj = await rt.series.window(DATASETS["fund_adj"], symbol.code, first, last, attempts, tool_call_id)
@@ -212,9 +213,11 @@ async def moneyflow(
         if not window.rows:
             raise nothing(spec, symbol.code, first, last, "check the code and the dates (trading days only)")
         columns, rows = table(spec, window, ("ts_code",))
+        warnings = await _behind(rt, window, symbol.code, last)
         return MoneyflowAnswer(ts_code=symbol.code, start=first.isoformat(), end=last.isoformat(),
                                date_meaning=TRADE_DAY, columns=columns, rows=rows, row_count=len(rows),
-                               units=_units(spec, columns), cite=_cite(tool_call_id, window, attempts, []))  # fmt: skip
+                               units=_units(spec, columns),
+                               cite=_cite(tool_call_id, window, attempts, warnings))  # fmt: skip
 
     return await answer(rt, "moneyflow", body, code=code, start=start, end=end)
 
@@ -249,12 +252,19 @@ async def macro(
                 spec, name, first, last, "ask for months already published (a month's figures come weeks later)"
             )
         columns, rows = table(spec, window, ("indicator",))
+        warnings = await _behind(rt, window, name, last)
         return MacroAnswer(series=name, definition=MACRO_SERIES[name], start=first.isoformat(), end=last.isoformat(),
                            date_meaning=SHIBOR_DAY if daily else MACRO_DAY, columns=columns, rows=rows,
-                           row_count=len(rows),
-                           units=_units(spec, columns), cite=_cite(tool_call_id, window, attempts, []))  # fmt: skip
+                           row_count=len(rows), units=_units(spec, columns),
+                           cite=_cite(tool_call_id, window, attempts, warnings))  # fmt: skip
 
     return await answer(rt, "macro", body, series=series, start=start, end=end)
+
+
+async def _behind(rt: ToolContext, window: Window, scope: str, last: dt.date) -> list[str]:
+    """The answer's warnings so far: how far behind its newest row is, if it is."""
+    late = await rt.series.behind(window, scope, last)
+    return [late] if late else []
 
 
 async def _name(

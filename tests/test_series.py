@@ -263,3 +263,23 @@ async def test_social_financing_increments_and_stock_in_the_sources_units(
     tc = body["cite"]["tool_call_id"]
     text = f"2025年9月末社会融资规模存量 437.08万亿元，当月增量 3.53万亿元，前三季度累计 30.09万亿元 [{tc}]"
     assert await verdicts(rt, text) == ["verified"] * 3
+
+
+async def test_an_upstream_months_behind_is_said_to_be_behind(
+    make_runtime: RuntimeFactory, clock: SettableClock
+) -> None:
+    """The stand-in's newest month is 2025-09 and its newest 沪深300 bar 2025-10-23: asked in December 2026,
+    the rows are answered (they are the newest the source has) with how far behind they are."""
+    clock.set(2026, 12, 1)
+    rt = make_runtime()
+    cpi = await rows_of(rt, "macro", series="cpi")
+    assert max(by_date(cpi, "period")) == "2025-09-01"
+    assert any("2025-09, 12 months before 2026-09" in w and "behind" in w for w in cpi["cite"]["warnings"])
+    index = await rows_of(rt, "index_daily", code="000300", start="2025-10-01")
+    assert any("of 2025-10-23, 404 days before the trading day 2026-12-01" in w for w in index["cite"]["warnings"])
+    clock.set(2025, 10, 24)  # when these were the newest anyone could have: nothing is said
+    current = make_runtime()
+    cpi = await rows_of(current, "macro", series="cpi", start="20250101")
+    index = await rows_of(current, "index_daily", code="000300", start="2025-10-01", end="2025-10-23")
+    for body in (cpi, index):
+        assert not any("behind" in w for w in body["cite"]["warnings"]), body["cite"]["warnings"]

@@ -88,6 +88,34 @@ class SeriesReader(DatasetReader):
         found = found_rows(spec, self._store.read((spec.table,), sql, (scope, start, end), scope=scope))
         return self._one_source(spec, found)
 
+    async def behind(self, window: Window, scope: str, last: dt.date) -> str | None:
+        """Why the window's newest row is older than a window ending on `last` should hold, or None.
+
+        An upstream months behind answers its newest rows as if they were the latest, so the answer
+        says how far behind they are: a month is due by `_SETTLED` after it starts (later than any
+        source publishes it), a trading day once its bar is final.
+        """
+        spec = window.spec
+        if not window.rows or spec.date is None:
+            return None
+        newest: dt.date = window.rows[-1][spec.date]
+        settled = _SETTLED.get(spec.name)
+        if settled is not None:
+            due = (last - settled).replace(day=1)  # the newest month certainly published by `last`
+            months = (due.year - newest.year) * 12 + due.month - newest.month
+            if months <= 0:
+                return None
+            return (f"the newest month any provider has of {scope} is {newest:%Y-%m}, {months} months before"
+                    f" {due:%Y-%m}, which is published by {last.isoformat()} (the source is behind)")  # fmt: skip
+        if spec.date != "trade_date":
+            return None
+        final = await self._calendar.latest_final_day()
+        due = await self._calendar.latest_open_on_or_before(min(last, final))
+        if newest >= due:
+            return None
+        return (f"the newest row any provider has of {scope} is of {newest.isoformat()}, {(due - newest).days} days"
+                f" before the trading day {due.isoformat()} (no row that day, or the source is behind)")  # fmt: skip
+
     def _one_source(self, spec: Dataset, found: list[Found]) -> Window:
         sources = sorted({f.source for f in found}, key=lambda s: self._rank(spec.name, "cn", s))
         if not sources:
