@@ -19,17 +19,14 @@ _MAX_VALUES = 30_000
 
 
 class Batch:
-    def __init__(self, cur: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, cur: duckdb.DuckDBPyConnection, loads: int = 1) -> None:
+        """`loads`: how many loads will ask `raw_id`, whose ids are then drawn in one statement."""
         self.cur = cur  # for statements that cannot wait (call `flush(table)` first if they touch staged rows)
         self._added: dict[tuple[str, tuple[str, ...]], list[Sequence[Any]]] = {}
         self._replaced: dict[tuple[str, tuple[str, ...], tuple[str, ...]], dict[tuple[Any, ...], Sequence[Any]]] = {}
         self._shared: dict[Hashable, Any] = {}
         self._last: list[Callable[[duckdb.DuckDBPyConnection], Iterable[str]]] = []
         self._ids: list[int] = []
-        self._loads = 1
-
-    def expect(self, loads: int) -> None:
-        """How many loads will ask `raw_id`: their ids are drawn from the sequence in one statement."""
         self._loads = max(1, loads)
 
     def raw_id(self) -> int:

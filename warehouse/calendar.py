@@ -74,11 +74,10 @@ class TradingCalendar:
         """From the year held in memory while it is fresh (a price asks five times: no flight, and no
         store lookup counted); else through the single flight that reads or fetches it."""
         year = day.year
-        loaded = self._years.get(year)
-        if loaded is None or year in self._failed or not self._fresh(year, loaded[0]):
+        if not self._year_fresh(year):
             await self._flight.ensure("trade_cal", ("trade_cal", year), lambda: self._year_fresh(year),
                                       lambda: self._fetch(year))  # fmt: skip
-            loaded = self._years.get(year)
+        loaded = self._years.get(year)
         return loaded[1].get(day) if loaded else None
 
     async def is_open_or_weekday(self, day: dt.date) -> tuple[bool, str]:

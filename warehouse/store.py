@@ -249,8 +249,7 @@ class Warehouse:
         write, however many datasets and questions."""
 
         def work(cur: duckdb.DuckDBPyConnection) -> Iterable[str]:
-            batch = Batch(cur)
-            batch.expect(len(landings))
+            batch = Batch(cur, len(landings))
             written = {table for landing in landings for table in landing.work(batch)}
             return written | batch.flush()
 
