@@ -277,9 +277,12 @@ async def test_an_upstream_months_behind_is_said_to_be_behind(
     assert any("2025-09, 12 months before 2026-09" in w and "behind" in w for w in cpi["cite"]["warnings"])
     index = await rows_of(rt, "index_daily", code="000300", start="2025-10-01")
     assert any("of 2025-10-23, 404 days before the trading day 2026-12-01" in w for w in index["cite"]["warnings"])
+    shibor = await rows_of(rt, "macro", series="shibor", start="2025-10-01")
+    assert any("of 2025-10-23, 404 days before the trading day 2026-12-01" in w for w in shibor["cite"]["warnings"])
     clock.set(2025, 10, 24)  # when these were the newest anyone could have: nothing is said
     current = make_runtime()
     cpi = await rows_of(current, "macro", series="cpi", start="20250101")
     index = await rows_of(current, "index_daily", code="000300", start="2025-10-01", end="2025-10-23")
-    for body in (cpi, index):
+    shibor = await rows_of(current, "macro", series="shibor", start="2025-10-01", end="2025-10-23")
+    for body in (cpi, index, shibor):
         assert not any("behind" in w for w in body["cite"]["warnings"]), body["cite"]["warnings"]

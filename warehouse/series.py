@@ -93,7 +93,7 @@ class SeriesReader(DatasetReader):
 
         An upstream months behind answers its newest rows as if they were the latest, so the answer
         says how far behind they are: a month is due by `_SETTLED` after it starts (later than any
-        source publishes it), a trading day once its bar is final.
+        source publishes it), a trading day (or a Shibor fixing) once its bar is final.
         """
         spec = window.spec
         if not window.rows or spec.date is None:
@@ -107,8 +107,8 @@ class SeriesReader(DatasetReader):
                 return None
             return (f"the newest month any provider has of {scope} is {newest:%Y-%m}, {months} months before"
                     f" {due:%Y-%m}, which is published by {last.isoformat()} (the source is behind)")  # fmt: skip
-        if spec.date != "trade_date":
-            return None
+        if spec.date != "trade_date" and spec.name != "shibor":
+            return None  # Shibor is fixed every interbank working day, which every SSE trading day is
         final = await self._calendar.latest_final_day()
         due = await self._calendar.latest_open_on_or_before(min(last, final))
         if newest >= due:
